@@ -1,0 +1,5 @@
+"""Allow `python -m kerjasama_cli`."""
+
+from kerjasama_cli.cli import main
+
+main()

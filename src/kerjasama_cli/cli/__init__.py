@@ -1,0 +1,44 @@
+"""The `ks` command line: parses options, calls the domain layer, renders the result.
+
+Heavy libraries (SQLAlchemy, SQLModel, Alembic, Rich) are imported inside the commands
+that need them, so `ks --help`, completion and the read commands start quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: every refusal becomes one line on stderr and an exit code."""
+    from typer import Abort, TyperException  # usage errors are TyperExceptions
+
+    from kerjasama_cli.cli.app import app
+    from kerjasama_cli.errors import KsError
+
+    try:
+        code = app(args=argv, prog_name="ks", standalone_mode=False)
+    except KsError as exc:
+        _fail(str(exc), exc.exit_code)
+    except TyperException as exc:
+        where = getattr(getattr(exc, "ctx", None), "command_path", "ks")
+        _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
+    except (Abort, KeyboardInterrupt):
+        _fail("interrupted; nothing was recorded by the interrupted command", 130)
+    except BrokenPipeError:
+        # The reader (head, less) went away: not an error for a command that only prints.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as exc:
+        if os.environ.get("KS_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set KS_DEBUG=1 for details)", 70)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(text: str, code: int) -> None:
+    first_line = " ".join(text.split("\n"))
+    print(f"ks: error: {first_line}", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,315 @@
+"""`ks add-agreement`, `ks sign`, `ks handover`, `ks list` and `ks show`."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from kerjasama_cli.cli.app import (
+    DATE_HELP,
+    AsOfOption,
+    Format,
+    FormatOption,
+    Kind,
+    ProvinceOption,
+    app,
+    parse_date_option,
+    reading,
+    writing,
+)
+
+
+class CreatedFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("add-agreement")
+def add_agreement(
+    ctx: typer.Context,
+    kind: Annotated[
+        Kind,
+        typer.Option(
+            "--kind", "-k", help="ksb (Kesepakatan Bersama) or pks (Perjanjian Kerja Sama)."
+        ),
+    ],
+    title: Annotated[str, typer.Option("--title", "-t", help="The agreement's title (perihal).")],
+    party: Annotated[
+        list[str], typer.Option("--party", "-P", help="A party (repeat for each; at least two).")
+    ],
+    parent: Annotated[
+        str | None, typer.Option("--parent", help="For a PKS: the key of the KSB it implements.")
+    ] = None,
+    number: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--number", "-n", help="PARTY=NUMBER: a party's own register number (repeatable)."
+        ),
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--date", "-d", help=f"Date agreed: {DATE_HELP}.")
+    ] = None,
+    place: Annotated[str | None, typer.Option("--place", help="Where it was agreed.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Start of the term.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="End of the term.")] = None,
+    fmt: Annotated[
+        CreatedFormat,
+        typer.Option("--format", "-f", help="text prints the new key; json the whole agreement."),
+    ] = CreatedFormat.text,
+) -> None:
+    """Record a new KSB or PKS; prints its key (e.g. KSB-2022-0001).
+
+    Parties are aliases, exact names, or regions (for a region's government).
+
+    Examples:
+
+        ks add-agreement --kind ksb --title "Kerja Sama Pembangunan Daerah" --party kaltim --party jatim --date "28 Juli 2022" --place Samarinda --number kaltim=120/4521/B.PEM
+
+        ks add-agreement --kind pks --parent KSB-2022-0001 --title "Pengembangan E-Government" --party kominfo-kaltim --party kominfo-jatim --date 2022-07-28
+    """
+    from kerjasama_cli import ledger, queries, render
+
+    agreed_on = parse_date_option("--date", on)
+    start_on = parse_date_option("--start", start)
+    end_on = parse_date_option("--end", end)
+    numbers = ledger.parse_numbers(number or [])
+    with writing(ctx) as (session, actor):
+        key = ledger.add_agreement(
+            session,
+            actor,
+            kind.value,
+            title,
+            party,
+            parent,
+            numbers,
+            agreed_on,
+            place,
+            start_on,
+            end_on,
+        )
+        detail = queries.agreement_detail(
+            queries.sqlalchemy_sql(session.connection()), key, actor.today
+        )
+    if fmt is CreatedFormat.json:
+        render.write_json(detail)
+    else:
+        print(key)
+    names = " and ".join(p["party"] for p in detail["parties"])
+    render.message(f"recorded {key}: {detail['title']} ({names})")
+
+
+@app.command("sign")
+def sign(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The agreement's key, e.g. KSB-2022-0001.")],
+    party: Annotated[str, typer.Option("--party", "-P", help="The party that signed.")],
+    on: Annotated[
+        str | None, typer.Option("--date", "-d", help=f"Date signed: {DATE_HELP}.")
+    ] = None,
+    place: Annotated[str | None, typer.Option("--place", help="Where it was signed.")] = None,
+    signatory: Annotated[
+        str | None, typer.Option("--signatory", help="Name of the person who signed.")
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", help="The signatory's title, e.g. Gubernur Jawa Timur.")
+    ] = None,
+    number: Annotated[
+        str | None, typer.Option("--number", "-n", help="The party's own register number.")
+    ] = None,
+) -> None:
+    """Record one party's signature; when every party has signed, the agreement is in force.
+
+    Examples:
+
+        ks sign KSB-2022-0001 --party jatim --date "20 September 2022" --signatory "Khofifah Indar Parawansa" --number 120/789/013/2022
+
+        ks sign PKS-2022-0003 --party kominfo-jatim --date 2022-09-01
+    """
+    from kerjasama_cli import ledger, render
+
+    signed_on = parse_date_option("--date", on)
+    with writing(ctx) as (session, actor):
+        result = ledger.sign(session, actor, key, party, signed_on, place, signatory, title, number)
+    for text in result.warnings:
+        render.warning(text)
+    state = "now in force" if result.in_force else "still awaiting signatures"
+    print(f"{result.key} signed by {result.party} on {result.signed_on.isoformat()}; {state}")
+
+
+@app.command("handover")
+def handover(
+    ctx: typer.Context,
+    keys: Annotated[
+        list[str], typer.Argument(help="The agreements whose originals were delivered.")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="Who received them: a party, or a region's government for its agencies."
+        ),
+    ],
+    on: Annotated[
+        str | None, typer.Option("--date", "-d", help=f"Date delivered: {DATE_HELP}.")
+    ] = None,
+    place: Annotated[str | None, typer.Option("--place", help="Where they were delivered.")] = None,
+    note: Annotated[
+        str | None,
+        typer.Option("--note", help="Anything worth keeping (receipt number, who received)."),
+    ] = None,
+) -> None:
+    """Record that the originals were delivered for signature (all keys, or none).
+
+    The wait shown by `ks pending` then runs from this date for every unsigned party
+    that is the recipient or one of the recipient government's agencies.
+
+    Example:
+
+        ks handover KSB-2022-0001 PKS-2022-0001 PKS-2022-0002 --to jatim --date "11 Agustus 2022" --place Surabaya
+    """
+    from kerjasama_cli import ledger
+
+    handed_on = parse_date_option("--date", on)
+    with writing(ctx) as (session, actor):
+        results = ledger.handover(session, actor, keys, to, handed_on, place, note)
+    for item in results:
+        print(f"{item.key} handed over, waiting at {', '.join(item.waiting_at)}")
+
+
+class Status(StrEnum):
+    awaiting = "awaiting-signatures"
+    in_force = "in-force"
+    expired = "expired"
+
+
+LIST_COLUMNS = [
+    ("key", "Key"),
+    ("status", "Status"),
+    ("title", "Title"),
+    ("signed_of", "Signed"),
+    ("date", "Date"),
+    ("parent", "Parent"),
+]
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    province: ProvinceOption = None,
+    kind: Annotated[Kind | None, typer.Option("--kind", "-k", help="Only KSB or only PKS.")] = None,
+    state: Annotated[
+        Status | None, typer.Option("--status", "-s", help="Only agreements in this state.")
+    ] = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List agreements with their status and how many parties have signed.
+
+    Examples:
+
+        ks list --province jatim --status awaiting-signatures
+
+        ks list --kind pks --format json
+    """
+    from kerjasama_cli import queries, regions, render
+
+    province_code = regions.load().resolve_province(province).code if province else None
+    day = parse_date_option("--as-of", as_of) or date.today()
+    with reading(ctx) as sql:
+        rows = queries.list_agreements(
+            sql, day, province_code, kind.value if kind else None, state.value if state else None
+        )
+        if fmt is Format.json:
+            render.write_json_array(rows)
+        elif fmt is Format.csv:
+            render.write_csv(
+                (_flat(r) for r in rows),
+                [
+                    ("key", ""),
+                    ("kind", ""),
+                    ("title", ""),
+                    ("status", ""),
+                    ("parent", ""),
+                    ("date", ""),
+                    ("start", ""),
+                    ("end", ""),
+                    ("signed", ""),
+                    ("parties", ""),
+                ],
+            )
+        else:
+            render.write_table((_flat(r) for r in rows), LIST_COLUMNS, empty="no agreements")
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    parties = row["parties"]
+    return {
+        **row,
+        "parties": "; ".join(p["party"] for p in parties),
+        "signed_of": f"{row['signed']}/{len(parties)}",
+    }
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The agreement's key, e.g. KSB-2022-0001.")],
+    as_of: AsOfOption = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+) -> None:
+    """Show one agreement: parties, numbers, signatures, handovers, parent and children.
+
+    Example:
+
+        ks show KSB-2022-0001
+    """
+    from kerjasama_cli import queries, render
+
+    day = parse_date_option("--as-of", as_of) or date.today()
+    with reading(ctx) as sql:
+        detail = queries.agreement_detail(sql, key, day)
+    if fmt is Format.table:
+        _print_detail(detail)
+    else:
+        render.write_json(detail)
+
+
+def _print_detail(detail: dict[str, Any]) -> None:
+    from kerjasama_cli import render
+
+    term = " to ".join(x for x in (detail["start"], detail["end"]) if x)
+    lines = [
+        f"{detail['key']}  {detail['title']}",
+        f"status: {detail['status']}",
+        f"agreed: {detail['date']}" + (f" in {detail['place']}" if detail["place"] else ""),
+    ]
+    if term:
+        lines.append(f"term: {term}")
+    if detail["parent"]:
+        lines.append(f"implements: {detail['parent']}")
+    print("\n".join(lines))
+    print()
+    render.write_table(
+        detail["parties"],
+        [
+            ("party", "Party"),
+            ("number", "Number"),
+            ("signed_on", "Signed"),
+            ("signatory", "Signatory"),
+            ("title", "Title"),
+            ("place", "Place"),
+        ],
+    )
+    if detail["handovers"]:
+        print()
+        render.write_table(
+            detail["handovers"],
+            [("date", "Handed over"), ("to", "To"), ("place", "Place"), ("note", "Note")],
+        )
+    if detail["children"]:
+        print()
+        render.write_table(
+            detail["children"], [("key", "Implemented by"), ("kind", "Kind"), ("title", "Title")]
+        )

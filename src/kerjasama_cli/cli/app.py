@@ -1,0 +1,167 @@
+"""The Typer application, its global options, and the options commands share."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from kerjasama_cli.ledger import Actor
+    from kerjasama_cli.queries import Sql
+
+app = typer.Typer(
+    name="ks",
+    help=(
+        "A ledger of cooperation agreements (Kesepakatan Bersama and Perjanjian Kerja Sama) "
+        "between Indonesian regional governments: who has signed, what is still waiting, "
+        "at whom, and since when."
+    ),
+    epilog=(
+        "Examples: ks add-agreement --kind ksb --title 'Kerja sama pembangunan daerah' "
+        "--party kaltim --party jatim --date 2022-07-28  |  ks pending --province jatim"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help: Rich would add ~90 ms to every --help
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class Settings:
+    """Global options, passed to every command through the Typer context."""
+
+    db: Path | None
+    by: str | None
+
+    @property
+    def path(self) -> Path:
+        from kerjasama_cli.db import ledger_path
+
+        return ledger_path(self.db)
+
+    def actor(self) -> Actor:
+        from kerjasama_cli.ledger import Actor
+
+        return Actor(by=self.by or _os_user(), today=date.today())
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or "unknown"
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="KS_DB",
+            help="Ledger file [default: the platform's user data directory].",
+            show_envvar=True,
+        ),
+    ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", envvar="KS_BY", help="Who is recording [default: your OS user]."),
+    ] = None,
+) -> None:
+    """Ledger of cooperation agreements between Indonesian regional governments."""
+    ctx.obj = Settings(db=db, by=by)
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_object(Settings)
+    return obj if obj is not None else Settings(db=None, by=None)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Kind(StrEnum):
+    ksb = "ksb"
+    pks = "pks"
+
+
+def complete_province(incomplete: str) -> list[str]:
+    """Shell completion for --province: abbreviations and codes, from the shipped data only."""
+    from kerjasama_cli import regions
+
+    words = []
+    for region in regions.load().all():
+        if region.level == "provinsi":
+            words.extend(region.aliases or (region.code,))
+    return sorted(w for w in words if w.startswith(incomplete.lower()))
+
+
+def parse_date_option(label: str, value: str | None) -> date | None:
+    from kerjasama_cli.dates import parse_date
+    from kerjasama_cli.errors import InvalidInput
+
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{label}: {exc}") from None
+
+
+FormatOption = Annotated[
+    Format,
+    typer.Option("--format", "-f", help="table on a terminal (plain text in a pipe), json or csv."),
+]
+ProvinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--province",
+        "-p",
+        help="A province: code (35), abbreviation (jatim) or name (Jawa Timur).",
+        autocompletion=complete_province,
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Compute status and ages as on this date [default: today]."),
+]
+DATE_HELP = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022 [default: today]"
+
+
+@contextmanager
+def reading(ctx: typer.Context) -> Iterator[Sql]:
+    """Run queries on the existing ledger, read-only."""
+    from kerjasama_cli import db, queries
+
+    with db.reader(settings(ctx).path) as conn:
+        yield queries.sqlite_sql(conn)
+
+
+@contextmanager
+def writing(ctx: typer.Context) -> Iterator[tuple[Session, Actor]]:
+    """One write transaction on the ledger (created if missing), with who is recording."""
+    from kerjasama_cli import db
+
+    options = settings(ctx)
+    with db.writer(options.path) as session:
+        yield session, options.actor()
+
+
+# Register the commands (each module only imports typer and the standard library at the top).
+from kerjasama_cli.cli import agreements, parties, pending, regions_cmd  # noqa: E402, F401

@@ -1,0 +1,109 @@
+"""`ks party add|list`: agencies (perangkat daerah) and third parties that sign agreements."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kerjasama_cli.cli.app import (
+    Format,
+    FormatOption,
+    ProvinceOption,
+    app,
+    reading,
+    writing,
+)
+
+party_app = typer.Typer(
+    help="Register and list parties. A region's government is a party without registering: "
+    "refer to it by the region (jatim, Kota Samarinda, 64.72).",
+    no_args_is_help=True,
+)
+app.add_typer(party_app, name="party")
+
+COLUMNS = [
+    ("name", "Party"),
+    ("kind", "Kind"),
+    ("region", "Region"),
+    ("aliases", "Aliases"),
+    ("signatory_title", "Signed by"),
+]
+
+
+@party_app.command("add")
+def add(
+    ctx: typer.Context,
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Official name, e.g. 'Dinas Komunikasi dan Informatika Provinsi Jawa Timur'."
+        ),
+    ],
+    region: Annotated[
+        str | None,
+        typer.Option("--region", "-r", help="The region it belongs to (jatim, 35, Kota Surabaya)."),
+    ] = None,
+    alias: Annotated[
+        list[str] | None,
+        typer.Option("--alias", "-a", help="A short name to type later (repeatable)."),
+    ] = None,
+    signatory_title: Annotated[
+        str | None, typer.Option("--signatory-title", help="Who signs for it, e.g. 'Kepala Dinas'.")
+    ] = None,
+    third_party: Annotated[
+        bool,
+        typer.Option(
+            "--third-party", help="A company, university or other body (region optional)."
+        ),
+    ] = False,
+) -> None:
+    """Register an agency of a region, or (--third-party) another body.
+
+    Examples:
+
+        ks party add "Dinas Komunikasi dan Informatika Provinsi Jawa Timur" --region jatim --alias kominfo-jatim --signatory-title "Kepala Dinas"
+
+        ks party add "Universitas Mulawarman" --third-party --region "Kota Samarinda" --alias unmul
+    """
+    from kerjasama_cli import ledger, render
+
+    with writing(ctx) as (session, actor):
+        party = ledger.add_party(
+            session, actor, name, region, alias or [], signatory_title, third_party
+        )
+    render.message(f"registered {party.name}")
+
+
+@party_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    region: Annotated[
+        str | None, typer.Option("--region", "-r", help="Only this region's parties.")
+    ] = None,
+    province: ProvinceOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List recorded parties (governments appear once they are used).
+
+    Examples:
+
+        ks party list --province jatim
+
+        ks party list --format json
+    """
+    from kerjasama_cli import regions, render
+
+    table = regions.load()
+    region_code = table.resolve(region).code if region else None
+    province_code = table.resolve_province(province).code if province else None
+    with reading(ctx) as sql:
+        from kerjasama_cli import queries
+
+        rows = queries.list_parties(sql, region_code, province_code)
+        if fmt is Format.json:
+            render.write_json_array(rows)
+        elif fmt is Format.csv:
+            render.write_csv(rows, [("id", ""), *COLUMNS, ("province", "")])
+        else:
+            render.write_table(rows, COLUMNS, empty="no parties recorded")

@@ -1,0 +1,97 @@
+"""`ks pending`: every side of an agreement still waiting for a signature, longest wait first."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from kerjasama_cli.cli.app import (
+    AsOfOption,
+    Format,
+    FormatOption,
+    Kind,
+    ProvinceOption,
+    app,
+    parse_date_option,
+    reading,
+)
+
+COLUMNS = [
+    ("waiting_days", "Days"),
+    ("waiting_since", "Since"),
+    ("agreement", "Agreement"),
+    ("party", "Waiting for"),
+    ("title", "Title"),
+]
+CSV_COLUMNS = [
+    (key, key)
+    for key in ("agreement", "kind", "title", "party", "province", "waiting_since", "waiting_days")
+]
+TERMINAL_ROWS = 50
+
+
+@app.command("pending")
+def pending_command(
+    ctx: typer.Context,
+    province: ProvinceOption = None,
+    party: Annotated[
+        str | None, typer.Option("--party", "-P", help="Only this party's signatures.")
+    ] = None,
+    kind: Annotated[Kind | None, typer.Option("--kind", "-k", help="Only KSB or only PKS.")] = None,
+    older_than: Annotated[
+        int | None,
+        typer.Option("--older-than", min=0, help="Only those waiting more than DAYS days."),
+    ] = None,
+    as_of: AsOfOption = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            "-a",
+            help=f"On a terminal, show every row (default: the {TERMINAL_ROWS} longest waits).",
+        ),
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List the signatures still outstanding: which document, waiting for whom, since when.
+
+    The wait runs from the latest handover of the originals to that party (or to its
+    region's government), else from the agreement's date. --province takes every party
+    located in the province: its government, agencies, regencies/cities and theirs.
+
+    Examples:
+
+        ks pending --province jatim
+
+        ks pending --province kaltim --older-than 30
+
+        ks pending --as-of 2022-09-10 --format json
+    """
+    from kerjasama_cli import queries, regions, render
+
+    day = parse_date_option("--as-of", as_of) or date.today()
+    province_code = regions.load().resolve_province(province).code if province else None
+    with reading(ctx) as sql:
+        party_id = None
+        if party is not None:
+            party_id = queries.resolve_party(sql, party).id
+            if party_id is None:  # a region's government never used: nothing can wait for it
+                party_id = -1
+        rows = queries.pending(
+            sql, day, province_code, party_id, kind.value if kind else None, older_than
+        )
+        if fmt is Format.json:
+            render.write_json_array(rows)
+        elif fmt is Format.csv:
+            render.write_csv(rows, CSV_COLUMNS)
+        else:
+            render.write_table(
+                rows,
+                COLUMNS,
+                limit=None if show_all else TERMINAL_ROWS,
+                title=f"Waiting for signature as of {day.isoformat()}",
+                empty="nothing is waiting for a signature",
+                more_hint="(--all shows every row)",
+            )

@@ -1,0 +1,52 @@
+"""Parse the dates staff type: ISO, day-first with - or /, and Indonesian (or English) month names."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from kerjasama_cli.errors import InvalidInput
+
+# Parsing needs the abbreviations people actually type ("Agt", "Nop", "Peb"),
+# which no locale database lists, so this table is ours; output uses Babel.
+_MONTHS = {
+    1: ("januari", "jan", "january"),
+    2: ("februari", "feb", "pebruari", "peb", "february"),
+    3: ("maret", "mar", "march"),
+    4: ("april", "apr"),
+    5: ("mei", "may"),
+    6: ("juni", "jun", "june"),
+    7: ("juli", "jul", "july"),
+    8: ("agustus", "agu", "agt", "ags", "agst", "aug", "august"),
+    9: ("september", "sep", "sept"),
+    10: ("oktober", "okt", "october", "oct"),
+    11: ("november", "nov", "nopember", "nop"),
+    12: ("desember", "des", "december", "dec"),
+}
+MONTH_BY_NAME = {name: number for number, names in _MONTHS.items() for name in names}
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_NAMED = re.compile(r"(\d{1,2})[\s-]+([^\W\d_]+)\.?[\s-]+(\d{4})")
+
+EXAMPLES = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022"
+
+
+def parse_date(text: str) -> date:
+    """Return the calendar date that `text` names, or raise InvalidInput saying why not."""
+    value = " ".join(text.split()).strip(",")
+    if (m := _ISO.fullmatch(value)) is not None:
+        year, month, day = (int(g) for g in m.groups())
+    elif (m := _DAY_FIRST.fullmatch(value)) is not None:
+        day, month, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    elif (m := _NAMED.fullmatch(value)) is not None:
+        name = m.group(2).casefold()
+        if name not in MONTH_BY_NAME:
+            raise InvalidInput(f"unknown month {m.group(2)!r} in date {text!r}")
+        day, month, year = int(m.group(1)), MONTH_BY_NAME[name], int(m.group(3))
+    else:
+        raise InvalidInput(f"cannot read {text!r} as a date; use {EXAMPLES}")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a real date") from None

@@ -1,0 +1,222 @@
+"""Where the ledger lives, how it is opened for reading and writing, and its schema version.
+
+Reads use the standard library's sqlite3 (no SQLAlchemy import: start-up matters for
+`ks pending`). Writes go through SQLAlchemy/SQLModel in one `BEGIN IMMEDIATE` transaction
+each, after Alembic has brought the schema to the version this release knows.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from kerjasama_cli.errors import LedgerError, LedgerUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlmodel import Session
+
+ENV_VAR = "KS_DB"
+# "KSLG" in the SQLite header tells our ledgers from any other SQLite file.
+APPLICATION_ID = 0x4B534C47
+# Alembic revisions in order; the last is what this release writes.
+SCHEMA_REVISIONS = ("0001",)
+SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
+BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def ledger_path(option: str | os.PathLike[str] | None = None) -> Path:
+    """The ledger file: `--db`, else $KS_DB, else the platform's user data directory."""
+    if option:
+        return Path(option).expanduser()
+    if env := os.environ.get(ENV_VAR):
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("kerjasama", appauthor=False) / "ledger.sqlite"
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+
+
+def _schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
+    """Check that `conn` is a ks ledger and return its schema revision (None if still empty)."""
+    try:
+        (app_id,) = conn.execute("PRAGMA application_id").fetchone()
+        if app_id == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+            return None
+        if app_id != APPLICATION_ID:
+            raise LedgerError(f"{path} is not a ks ledger (another program's SQLite database)")
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise LedgerUnavailable(f"the ledger {path} is busy; try again") from None
+        raise LedgerError(f"{path} is not a ks ledger ({exc})") from None
+    if row is None:
+        raise LedgerError(f"{path} is not a ks ledger (no schema version)")
+    return str(row[0])
+
+
+def _check_revision(revision: str | None, path: Path, *, writing: bool) -> None:
+    if revision is None or revision == SCHEMA_HEAD:
+        return
+    if revision not in SCHEMA_REVISIONS:
+        raise LedgerError(
+            f"{path} was written by a newer version of ks (schema {revision}); upgrade ks to use it"
+        )
+    if not writing:
+        raise LedgerError(
+            f"{path} has schema {revision} and needs upgrading to {SCHEMA_HEAD}: "
+            "any command that writes upgrades it"
+        )
+
+
+@contextmanager
+def reader(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to an existing ledger; never creates a file."""
+    if not path.exists():
+        raise LedgerError(f"no ledger at {path}; record something first, or pass --db or set KS_DB")
+    if path.stat().st_size == 0:
+        raise LedgerError(f"{path} is empty, not a ks ledger")
+    conn = _connect_readonly(path)
+    try:
+        revision = _schema_revision(conn, path)
+        if revision is None:
+            raise LedgerError(f"{path} is not a ks ledger (no tables)")
+        _check_revision(revision, path, writing=False)
+        yield conn
+    finally:
+        conn.close()
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """Before opening for writing: refuse anything that is not one of our ledgers."""
+    if path.stat().st_size == 0:
+        raise LedgerError(f"{path} is empty, not a ks ledger")
+    conn = _connect_readonly(path)
+    try:
+        revision = _schema_revision(conn, path)
+        if revision is None:
+            raise LedgerError(f"{path} is an SQLite file without tables, not a ks ledger")
+        _check_revision(revision, path, writing=True)
+    finally:
+        conn.close()
+
+
+def _engine(path: Path):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": BUSY_TIMEOUT_SECONDS},
+        poolclass=NullPool,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let us issue BEGIN ourselves (pysqlite would start a deferred transaction).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")  # a recorded signature survives power loss
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        # Take the write lock first: a deferred transaction that reads and then writes
+        # fails at once with "database is locked" under concurrent writers.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _migrate(conn: Connection) -> None:
+    """Bring the schema to SCHEMA_HEAD inside the caller's transaction."""
+    revision = conn.exec_driver_sql(
+        "SELECT version_num FROM alembic_version"
+        if conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).first()
+        else "SELECT NULL"
+    ).scalar()
+    if revision == SCHEMA_HEAD:
+        return
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "kerjasama_cli:migrations")
+    config.attributes["connection"] = conn
+    command.upgrade(config, SCHEMA_HEAD)
+    conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _translate(exc: Exception, path: Path) -> Exception:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return LedgerUnavailable(f"the ledger {path} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s")
+    if "full" in text:
+        return LedgerUnavailable(f"the disk holding {path} is full; nothing was recorded")
+    if "readonly" in text or "read-only" in text:
+        return LedgerError(f"the ledger {path} is read-only; nothing was recorded")
+    return exc
+
+
+@contextmanager
+def writer(path: Path) -> Iterator[Session]:
+    """A session in one BEGIN IMMEDIATE transaction: committed if the block succeeds.
+
+    Creates the ledger (and its directory) when missing. If the block fails on a ledger
+    this call created, the empty file is removed again, so a refusal leaves nothing behind.
+    """
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+
+    existed = path.exists()
+    if existed:
+        _refuse_foreign_file(path)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = _engine(path)
+    try:
+        with engine.connect() as conn, conn.begin():
+            _migrate(conn)
+            with Session(bind=conn) as session:
+                yield session
+                session.flush()
+    except OperationalError as exc:
+        raise _translate(exc.orig or exc, path) from None
+    except BaseException:
+        if not existed:
+            _remove_if_empty(path)
+        raise
+    finally:
+        engine.dispose()
+
+
+def _remove_if_empty(path: Path) -> None:
+    """Remove a ledger that holds no entry (one this process just failed to fill)."""
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            has_entries = (
+                conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entry'").fetchone()
+                and conn.execute("SELECT 1 FROM entry LIMIT 1").fetchone()
+            )
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return
+    if not has_entries:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with suppress(FileNotFoundError):
+                os.unlink(f"{path}{suffix}")

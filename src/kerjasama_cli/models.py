@@ -1,0 +1,129 @@
+"""The ledger's tables (SQLModel). Facts are rows added by events; state is computed by queries.
+
+Dates of documents are calendar dates stored as ISO text; the time an entry was recorded is
+UTC ISO text, so that values hash and compare the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKeyConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+PARTY_KINDS = ("government", "agency", "third")
+AGREEMENT_KINDS = ("ksb", "pks")
+
+# Named constraints, so that Alembic's batch mode can alter them on SQLite later.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Entry(SQLModel, table=True):
+    """One change to the ledger, in order, chained by hash; never updated or deleted."""
+
+    seq: int | None = Field(default=None, primary_key=True)
+    recorded_at: str  # UTC, ISO 8601 with "Z"
+    recorded_by: str
+    action: str  # party.add, agreement.add, signature.add, handover.add, ...
+    agreement_key: str | None = Field(default=None, index=True)
+    payload: str  # canonical JSON of the values written
+    prev_hash: str = Field(unique=True)  # unique: two writers can never fork the chain
+    hash: str = Field(unique=True)
+
+
+class Party(SQLModel, table=True):
+    """A signing party: a region's government, one of its agencies, or a third party."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_key: str = Field(unique=True)  # casefolded name: names are unique ignoring case
+    kind: str  # one of PARTY_KINDS
+    region_code: str | None = Field(default=None, index=True)
+    signatory_title: str | None = None
+    entry_seq: int = Field(foreign_key="entry.seq")
+
+
+class PartyAlias(SQLModel, table=True):
+    """A short name staff type for a party ("kominfo-jatim")."""
+
+    __tablename__ = "party_alias"
+
+    alias_key: str = Field(primary_key=True)
+    alias: str
+    party_id: int = Field(foreign_key="party.id", index=True)
+    entry_seq: int = Field(foreign_key="entry.seq")
+
+
+class Agreement(SQLModel, table=True):
+    """A KSB or PKS document, identified by its key (KSB-2022-0001)."""
+
+    __table_args__ = (UniqueConstraint("kind", "year", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str  # one of AGREEMENT_KINDS
+    year: int
+    seq: int
+    title: str
+    parent_id: int | None = Field(default=None, foreign_key="agreement.id", index=True)
+    agreed_on: dt.date
+    place: str | None = None
+    start_on: dt.date | None = None
+    end_on: dt.date | None = None
+    entry_seq: int = Field(foreign_key="entry.seq")
+
+
+class AgreementParty(SQLModel, table=True):
+    """A party that must sign an agreement, with its own register number if known."""
+
+    __tablename__ = "agreement_party"
+    __table_args__ = (
+        # Covering index for the pending query: a party's sides without touching the table.
+        Index("ix_agreement_party_party_id_agreement_id", "party_id", "agreement_id"),
+    )
+
+    agreement_id: int = Field(foreign_key="agreement.id", primary_key=True)
+    party_id: int = Field(foreign_key="party.id", primary_key=True)
+    position: int
+    number: str | None = None
+
+
+class Signature(SQLModel, table=True):
+    """A party's signature on an agreement: one per party (the unique constraint enforces it)."""
+
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "party_id"),
+        ForeignKeyConstraint(
+            ["agreement_id", "party_id"],
+            ["agreement_party.agreement_id", "agreement_party.party_id"],
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int
+    party_id: int
+    signed_on: dt.date
+    place: str | None = None
+    signatory: str | None = None
+    title: str | None = None
+    number: str | None = None
+    entry_seq: int = Field(foreign_key="entry.seq")
+
+
+class Handover(SQLModel, table=True):
+    """Originals delivered to a party (or a region's government for its agencies) for signature."""
+
+    __table_args__ = (Index("ix_handover_agreement_id_handed_on", "agreement_id", "handed_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id")
+    recipient_id: int = Field(foreign_key="party.id")
+    handed_on: dt.date
+    place: str | None = None
+    note: str | None = None
+    entry_seq: int = Field(foreign_key="entry.seq")

@@ -1,0 +1,440 @@
+"""Read-side queries: references, pending signatures, agreement details and lists.
+
+Every query is plain SQL with `:name` parameters, run through a `Sql` callable, so the same
+text serves the standard library's sqlite3 on the read path (fast start-up, no ORM objects)
+and a SQLAlchemy connection inside write transactions (and PostgreSQL later).
+"""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
+from typing import Any
+
+from kerjasama_cli import regions as regions_mod
+from kerjasama_cli.errors import Ambiguous, InvalidInput, NotFound
+
+Row = Sequence[Any]
+Sql = Callable[..., Iterable[Row]]  # sql(text, **params) -> rows
+
+
+def sqlite_sql(conn: sqlite3.Connection) -> Sql:
+    """Run queries on a standard-library sqlite3 connection."""
+
+    def run(text: str, **params: Any) -> Iterable[Row]:
+        return conn.execute(text, params)
+
+    return run
+
+
+def sqlalchemy_sql(conn: Any) -> Sql:
+    """Run queries on a SQLAlchemy connection (inside a write transaction)."""
+    from sqlalchemy import text as sa_text
+
+    def run(text: str, **params: Any) -> Iterable[Row]:
+        return conn.execute(sa_text(text), params)
+
+    return run
+
+
+def first(rows: Iterable[Row]) -> Row | None:
+    return next(iter(rows), None)
+
+
+def normalize(reference: str) -> str:
+    """How names, aliases and references compare: case-insensitive, spaces folded."""
+    return " ".join(reference.casefold().split())
+
+
+# --- parties -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartyInfo:
+    """A party as the domain sees it; `id` is None for a region's government not yet recorded."""
+
+    id: int | None
+    name: str
+    kind: str
+    region_code: str | None
+    signatory_title: str | None
+
+    @property
+    def province(self) -> str | None:
+        return regions_mod.province_of(self.region_code)
+
+
+_PARTY_COLUMNS = "p.id, p.name, p.kind, p.region_code, p.signatory_title"
+
+
+def _party(row: Row) -> PartyInfo:
+    return PartyInfo(row[0], row[1], row[2], row[3], row[4])
+
+
+def resolve_party(sql: Sql, reference: str) -> PartyInfo:
+    """Find a party by alias, exact name, or (for a region's government) a region reference."""
+    key = normalize(reference)
+    if not key:
+        raise InvalidInput("a party reference cannot be empty")
+    row = first(
+        sql(
+            f"SELECT {_PARTY_COLUMNS} FROM party_alias a JOIN party p ON p.id = a.party_id "
+            "WHERE a.alias_key = :key",
+            key=key,
+        )
+    )
+    if row is None:
+        row = first(sql(f"SELECT {_PARTY_COLUMNS} FROM party p WHERE p.name_key = :key", key=key))
+    if row is not None:
+        return _party(row)
+    table = regions_mod.load()
+    try:
+        region = table.resolve(reference)
+    except Ambiguous:
+        raise
+    except NotFound:
+        raise NotFound(f"unknown party {reference!r}", suggest_parties(sql, reference)) from None
+    return government(sql, region)
+
+
+def government(sql: Sql, region: regions_mod.Region) -> PartyInfo:
+    """The party that is `region`'s government, recorded or not."""
+    row = first(
+        sql(
+            f"SELECT {_PARTY_COLUMNS} FROM party p "
+            "WHERE p.kind = 'government' AND p.region_code = :code",
+            code=region.code,
+        )
+    )
+    if row is not None:
+        return _party(row)
+    return PartyInfo(None, region.government_name, "government", region.code, region.head_title)
+
+
+def suggest_parties(sql: Sql, reference: str, limit: int = 3) -> list[str]:
+    """Recorded aliases and names, and region references, closest to `reference`."""
+    key = normalize(reference)
+    known: dict[str, str] = {}
+    for alias_key, alias in sql("SELECT alias_key, alias FROM party_alias"):
+        known[alias_key] = alias
+    for name_key, name in sql("SELECT name_key, name FROM party"):
+        known[name_key] = name
+    close = difflib.get_close_matches(key, list(known), n=limit, cutoff=0.6)
+    suggestions = [known[c] for c in close]
+    for label in regions_mod.load().suggest(reference, limit):
+        if len(suggestions) >= limit:
+            break
+        suggestions.append(label)
+    return suggestions
+
+
+def list_parties(
+    sql: Sql, region_code: str | None = None, province_code: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Recorded parties with their aliases, by region then name."""
+    rows = sql(
+        "SELECT p.id, p.name, p.kind, p.region_code, p.signatory_title, "
+        "(SELECT group_concat(alias, ', ') FROM party_alias a WHERE a.party_id = p.id) "
+        "FROM party p "
+        "WHERE (:region IS NULL OR p.region_code = :region) "
+        "AND (:province IS NULL OR substr(p.region_code, 1, 2) = :province) "
+        "ORDER BY p.region_code, p.kind, p.name_key",
+        region=region_code,
+        province=province_code,
+    )
+    for pid, name, kind, region, title, aliases in rows:
+        yield {
+            "id": pid,
+            "name": name,
+            "kind": kind,
+            "region": region,
+            "province": regions_mod.province_of(region),
+            "aliases": aliases.split(", ") if aliases else [],
+            "signatory_title": title,
+        }
+
+
+# --- agreements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementInfo:
+    id: int
+    key: str
+    kind: str
+    title: str
+    agreed_on: date
+    place: str | None
+    start_on: date | None
+    end_on: date | None
+    parent_id: int | None
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def find_agreement(sql: Sql, key: str) -> AgreementInfo:
+    """The agreement with this key (any case), or NotFound with the closest keys."""
+    wanted = key.strip().upper()
+    row = first(
+        sql(
+            "SELECT id, key, kind, title, agreed_on, place, start_on, end_on, parent_id "
+            "FROM agreement WHERE key = :key",
+            key=wanted,
+        )
+    )
+    if row is None:
+        prefix = wanted.rsplit("-", 1)[0]
+        nearby = [k for (k,) in sql("SELECT key FROM agreement WHERE key LIKE :p", p=prefix + "%")]
+        raise NotFound(
+            f"no agreement {key!r}", difflib.get_close_matches(wanted, nearby, n=3, cutoff=0.5)
+        )
+    return AgreementInfo(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        _date(row[4]),  # type: ignore[arg-type]
+        row[5],
+        _date(row[6]),
+        _date(row[7]),
+        row[8],
+    )
+
+
+@dataclass(frozen=True)
+class Side:
+    """A party's side of an agreement and its signature, if any."""
+
+    party: PartyInfo
+    position: int
+    number: str | None
+    signed_on: date | None
+    signatory: str | None
+    title: str | None
+    place: str | None
+
+
+def sides(sql: Sql, agreement_id: int) -> list[Side]:
+    """Each party of an agreement, in the order given, with its signature if signed."""
+    rows = sql(
+        f"SELECT {_PARTY_COLUMNS}, ap.position, COALESCE(s.number, ap.number), "
+        "s.signed_on, s.signatory, s.title, s.place "
+        "FROM agreement_party ap JOIN party p ON p.id = ap.party_id "
+        "LEFT JOIN signature s ON s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id "
+        "WHERE ap.agreement_id = :id ORDER BY ap.position",
+        id=agreement_id,
+    )
+    return [Side(_party(r[:5]), r[5], r[6], _date(r[7]), r[8], r[9], r[10]) for r in rows]
+
+
+def status(unsigned: int, end_on: date | None, as_of: date) -> str:
+    """What state an agreement is in: computed from its signatures and term, never stored."""
+    if unsigned:
+        return "awaiting-signatures"
+    if end_on is not None and end_on < as_of:
+        return "expired"
+    return "in-force"
+
+
+STATUSES = ("awaiting-signatures", "in-force", "expired")
+
+
+def agreement_detail(sql: Sql, key: str, as_of: date) -> dict[str, Any]:
+    """Everything `ks show` tells about one agreement, as JSON-ready values."""
+    agreement = find_agreement(sql, key)
+    agreement_sides = sides(sql, agreement.id)
+    parent = None
+    if agreement.parent_id is not None:
+        parent = first(sql("SELECT key FROM agreement WHERE id = :id", id=agreement.parent_id))
+    children = [
+        {"key": k, "kind": kind, "title": title}
+        for k, kind, title in sql(
+            "SELECT key, kind, title FROM agreement WHERE parent_id = :id ORDER BY id",
+            id=agreement.id,
+        )
+    ]
+    handovers = [
+        {"date": str(on), "to": to, "place": place, "note": note}
+        for on, to, place, note in sql(
+            "SELECT h.handed_on, p.name, h.place, h.note FROM handover h "
+            "JOIN party p ON p.id = h.recipient_id WHERE h.agreement_id = :id "
+            "ORDER BY h.handed_on, h.id",
+            id=agreement.id,
+        )
+    ]
+    unsigned = sum(1 for s in agreement_sides if s.signed_on is None)
+    return {
+        "key": agreement.key,
+        "kind": agreement.kind,
+        "title": agreement.title,
+        "status": status(unsigned, agreement.end_on, as_of),
+        "parent": parent[0] if parent else None,
+        "date": str(agreement.agreed_on),
+        "place": agreement.place,
+        "start": _iso(agreement.start_on),
+        "end": _iso(agreement.end_on),
+        "parties": [_side_json(s) for s in agreement_sides],
+        "handovers": handovers,
+        "children": children,
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _side_json(side: Side) -> dict[str, Any]:
+    return {
+        "party": side.party.name,
+        "province": side.party.province,
+        "number": side.number,
+        "signed_on": _iso(side.signed_on),
+        "signatory": side.signatory,
+        "title": side.title,
+        "place": side.place,
+    }
+
+
+def list_agreements(
+    sql: Sql,
+    as_of: date,
+    province_code: str | None = None,
+    kind: str | None = None,
+    status_filter: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Agreements in key order with their sides, streamed: one query, grouped as it is read."""
+    rows = sql(
+        "SELECT a.id, a.key, a.kind, a.title, a.agreed_on, a.place, a.start_on, a.end_on, "
+        "pa.key, p.name, p.region_code, COALESCE(s.number, ap.number), s.signed_on, "
+        "s.signatory, s.title, s.place "
+        "FROM agreement a "
+        "LEFT JOIN agreement pa ON pa.id = a.parent_id "
+        "JOIN agreement_party ap ON ap.agreement_id = a.id "
+        "JOIN party p ON p.id = ap.party_id "
+        "LEFT JOIN signature s ON s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id "
+        "WHERE (:kind IS NULL OR a.kind = :kind) AND (:province IS NULL OR EXISTS ("
+        "  SELECT 1 FROM agreement_party ap2 JOIN party p2 ON p2.id = ap2.party_id "
+        "  WHERE ap2.agreement_id = a.id AND substr(p2.region_code, 1, 2) = :province)) "
+        "ORDER BY a.kind, a.year, a.seq, ap.position",
+        kind=kind,
+        province=province_code,
+    )
+    for _, group in groupby(rows, key=lambda r: r[0]):
+        members = list(group)
+        head = members[0]
+        parties = [
+            {
+                "party": r[9],
+                "province": regions_mod.province_of(r[10]),
+                "number": r[11],
+                "signed_on": _iso(_date(r[12])),
+                "signatory": r[13],
+                "title": r[14],
+                "place": r[15],
+            }
+            for r in members
+        ]
+        unsigned = sum(1 for p in parties if p["signed_on"] is None)
+        state = status(unsigned, _date(head[7]), as_of)
+        if status_filter is not None and state != status_filter:
+            continue
+        yield {
+            "key": head[1],
+            "kind": head[2],
+            "title": head[3],
+            "status": state,
+            "parent": head[8],
+            "date": _iso(_date(head[4])),
+            "place": head[5],
+            "start": _iso(_date(head[6])),
+            "end": _iso(_date(head[7])),
+            "signed": len(parties) - unsigned,
+            "parties": parties,
+        }
+
+
+# --- pending -----------------------------------------------------------------------------
+
+# One row per side not signed as of :as_of. The wait runs from the latest handover that counts
+# for the party (to the party itself, or to its region's government when the party is one of
+# that government's agencies), else from the agreement's date.
+PENDING_SQL = """
+SELECT key, kind, title, party, region_code, since FROM (
+  SELECT a.key AS key, a.kind AS kind, a.title AS title, p.name AS party,
+         p.region_code AS region_code, ap.position AS position,
+         COALESCE((
+           SELECT max(h.handed_on) FROM handover h JOIN party r ON r.id = h.recipient_id
+           WHERE h.agreement_id = ap.agreement_id AND h.handed_on <= :as_of
+             AND (h.recipient_id = ap.party_id
+                  OR (r.kind = 'government' AND p.kind = 'agency'
+                      AND r.region_code = p.region_code))
+         ), a.agreed_on) AS since
+  FROM party p
+  JOIN agreement_party ap ON ap.party_id = p.id
+  JOIN agreement a ON a.id = ap.agreement_id
+  WHERE {party_filter}
+    AND a.agreed_on <= :as_of
+    AND (:kind IS NULL OR a.kind = :kind)
+    AND NOT EXISTS (
+      SELECT 1 FROM signature s
+      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id
+        AND s.signed_on <= :as_of)
+) AS waiting
+WHERE since <= :cutoff
+ORDER BY since, key, position
+"""
+
+_PARTY_FILTERS = {
+    "province": "substr(p.region_code, 1, 2) = :province",
+    "party": "p.id = :party_id",
+    "all": "1 = 1",
+}
+
+
+def pending(
+    sql: Sql,
+    as_of: date,
+    province_code: str | None = None,
+    party_id: int | None = None,
+    kind: str | None = None,
+    older_than: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Sides not yet signed, longest wait first, streamed as JSON-ready dicts."""
+    if older_than is not None and older_than < 0:
+        raise InvalidInput("--older-than must be zero or more days")
+    if party_id is not None:
+        where = _PARTY_FILTERS["party"]
+    elif province_code is not None:
+        where = _PARTY_FILTERS["province"]
+    else:
+        where = _PARTY_FILTERS["all"]
+    cutoff = as_of.toordinal() - (older_than + 1 if older_than is not None else 0)
+    rows = sql(
+        PENDING_SQL.format(party_filter=where),
+        as_of=as_of.isoformat(),
+        kind=kind,
+        province=province_code,
+        party_id=party_id,
+        cutoff=date.fromordinal(cutoff).isoformat(),
+    )
+    as_of_ordinal = as_of.toordinal()
+    fromisoformat = date.fromisoformat
+    for key, agreement_kind, title, party, region_code, since in rows:
+        since_text = str(since)
+        yield {
+            "agreement": key,
+            "kind": agreement_kind,
+            "title": title,
+            "party": party,
+            "province": region_code[:2] if region_code else None,
+            "waiting_since": since_text,
+            "waiting_days": as_of_ordinal - fromisoformat(since_text).toordinal(),
+        }

@@ -1,0 +1,146 @@
+"""The 38 provinces and 514 regencies/cities (Kemendagri codes), and how users refer to them.
+
+Data: Kepmendagri No 300.2.2-2138 Tahun 2025 as compiled in cahyadsn/wilayah (MIT,
+copyright (c) 2017-2025 Cahya DSN); abbreviations are common usage. See NOTICE.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from kerjasama_cli.errors import Ambiguous, NotFound
+
+LEVELS = ("provinsi", "kabupaten", "kota")
+_HEAD_TITLE = {"provinsi": "Gubernur", "kabupaten": "Bupati", "kota": "Wali Kota"}
+
+
+@dataclass(frozen=True)
+class Region:
+    """A province, regency (kabupaten) or city (kota)."""
+
+    code: str
+    name: str
+    level: str
+    province_code: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def government_name(self) -> str:
+        """The name of the region's government as a party, e.g. 'Pemerintah Provinsi Jawa Timur'."""
+        if self.level == "provinsi":
+            return f"Pemerintah Provinsi {self.name}"
+        return f"Pemerintah {self.name}"  # "Kabupaten X" / "Kota Y" already say what it is
+
+    @property
+    def head_title(self) -> str:
+        """Who signs for the government: Gubernur, Bupati or Wali Kota."""
+        return _HEAD_TITLE[self.level]
+
+    @property
+    def label(self) -> str:
+        """How to show the region in a suggestion: name, then the shortest way to type it."""
+        short = self.aliases[0] if self.aliases else self.code
+        return f"{self.name} ({short})"
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _bare(name: str) -> str:
+    for prefix in ("kabupaten ", "kota ", "provinsi "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+@dataclass(frozen=True)
+class Regions:
+    """All regions with the indexes that resolve references to them."""
+
+    by_code: dict[str, Region]
+    exact: dict[str, Region]  # code, alias, official name, "Provinsi X", government name
+    bare: dict[str, tuple[Region, ...]]  # name without "Kabupaten"/"Kota": may be ambiguous
+
+    def all(self) -> list[Region]:
+        return list(self.by_code.values())
+
+    def in_province(self, province_code: str) -> list[Region]:
+        return [r for r in self.by_code.values() if r.province_code == province_code]
+
+    def resolve(self, reference: str) -> Region:
+        """Find the region that `reference` names (code, abbreviation or name, any case)."""
+        key = _key(reference)
+        if key in self.exact:
+            return self.exact[key]
+        matches = self.bare.get(_bare(key), ())
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise Ambiguous(f"{reference!r} names more than one region", [r.name for r in matches])
+        raise NotFound(f"unknown region {reference!r}", self.suggest(reference))
+
+    def resolve_province(self, reference: str) -> Region:
+        """Like resolve, but the region must be a province."""
+        region = self.resolve(reference)
+        if region.level != "provinsi":
+            province = self.by_code[region.province_code]
+            raise NotFound(f"{region.name} is a {region.level}, not a province", [province.label])
+        return region
+
+    def suggest(self, reference: str, limit: int = 3) -> list[str]:
+        """Labels of the regions whose code, abbreviation or name is closest to `reference`."""
+        key = _key(reference)
+        names = list(self.exact) + list(self.bare)
+        close = difflib.get_close_matches(key, names, n=limit * 3, cutoff=0.6)
+        labels: list[str] = []
+        for name in close:
+            for region in (self.exact[name],) if name in self.exact else self.bare[name]:
+                if region.label not in labels:
+                    labels.append(region.label)
+        return labels[:limit]
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    text = files("kerjasama_cli").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@cache
+def load() -> Regions:
+    """Read the shipped reference data once per process (about 1 ms)."""
+    aliases: dict[str, tuple[str, ...]] = {
+        row["code"]: tuple(a.strip() for a in row["aliases"].split(";") if a.strip())
+        for row in _read("province_aliases.csv")
+    }
+    by_code: dict[str, Region] = {}
+    exact: dict[str, Region] = {}
+    bare: dict[str, list[Region]] = {}
+    for row in _read("regions.csv"):
+        region = Region(
+            code=row["code"],
+            name=row["name"],
+            level=row["level"],
+            province_code=row["province_code"],
+            aliases=aliases.get(row["code"], ()),
+        )
+        by_code[region.code] = region
+        keys = [region.code, region.name, region.government_name, *region.aliases]
+        if region.level == "provinsi":
+            keys.append(f"Provinsi {region.name}")
+        for key in keys:
+            exact[_key(key)] = region
+        if region.level != "provinsi":
+            bare.setdefault(_bare(_key(region.name)), []).append(region)
+    # A province name also used by a city ("Jambi", "Bengkulu") means the province.
+    return Regions(by_code, exact, {k: tuple(v) for k, v in bare.items()})
+
+
+def province_of(region_code: str | None) -> str | None:
+    """The province code of a region code: Kemendagri codes start with it ("64.72" -> "64")."""
+    return region_code.split(".", 1)[0] if region_code else None
