@@ -11,7 +11,7 @@ import difflib
 import io
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 
 from kerjasama_cli.errors import Ambiguous, NotFound
 
@@ -107,7 +107,7 @@ class Regions:
 
 
 def _read(name: str) -> list[dict[str, str]]:
-    text = files("kerjasama_cli").joinpath("data", name).read_text(encoding="utf-8")
+    text = (Path(__file__).parent / "data" / name).read_text(encoding="utf-8")
     return list(csv.DictReader(io.StringIO(text)))
 
 

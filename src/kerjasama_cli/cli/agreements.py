@@ -1,7 +1,5 @@
 """`ks add-agreement`, `ks sign`, `ks handover`, `ks list` and `ks show`."""
 
-from __future__ import annotations
-
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
@@ -27,6 +25,11 @@ class CreatedFormat(StrEnum):
     json = "json"
 
 
+class DetailFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
 @app.command("add-agreement")
 def add_agreement(
     ctx: typer.Context,
@@ -36,12 +39,20 @@ def add_agreement(
             "--kind", "-k", help="ksb (Kesepakatan Bersama) or pks (Perjanjian Kerja Sama)."
         ),
     ],
-    title: Annotated[str, typer.Option("--title", "-t", help="The agreement's title (perihal).")],
+    title: Annotated[
+        str, typer.Option("--title", "-t", metavar="TEXT", help="The agreement's title (perihal).")
+    ],
     party: Annotated[
-        list[str], typer.Option("--party", "-P", help="A party (repeat for each; at least two).")
+        list[str],
+        typer.Option(
+            "--party", "-P", metavar="PARTY", help="A party (repeat for each; at least two)."
+        ),
     ],
     parent: Annotated[
-        str | None, typer.Option("--parent", help="For a PKS: the key of the KSB it implements.")
+        str | None,
+        typer.Option(
+            "--parent", metavar="KEY", help="For a PKS: the key of the KSB it implements."
+        ),
     ] = None,
     number: Annotated[
         list[str] | None,
@@ -50,24 +61,32 @@ def add_agreement(
         ),
     ] = None,
     on: Annotated[
-        str | None, typer.Option("--date", "-d", help=f"Date agreed: {DATE_HELP}.")
+        str | None, typer.Option("--date", "-d", metavar="DATE", help=f"Date agreed: {DATE_HELP}.")
     ] = None,
-    place: Annotated[str | None, typer.Option("--place", help="Where it was agreed.")] = None,
-    start: Annotated[str | None, typer.Option("--start", help="Start of the term.")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="End of the term.")] = None,
+    place: Annotated[
+        str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="DATE", help="Start of the term.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", metavar="DATE", help="End of the term.")
+    ] = None,
     fmt: Annotated[
         CreatedFormat,
         typer.Option("--format", "-f", help="text prints the new key; json the whole agreement."),
     ] = CreatedFormat.text,
 ) -> None:
-    """Record a new KSB or PKS; prints its key (e.g. KSB-2022-0001).
+    """Record a new KSB or PKS and print its key.
+
+    Keys look like KSB-2022-0001: the kind, the year agreed, a number.
 
     Parties are aliases, exact names, or regions (for a region's government).
 
     Examples:
 
+    \b
         ks add-agreement --kind ksb --title "Kerja Sama Pembangunan Daerah" --party kaltim --party jatim --date "28 Juli 2022" --place Samarinda --number kaltim=120/4521/B.PEM
-
         ks add-agreement --kind pks --parent KSB-2022-0001 --title "Pengembangan E-Government" --party kominfo-kaltim --party kominfo-jatim --date 2022-07-28
     """
     from kerjasama_cli import ledger, queries, render
@@ -104,28 +123,41 @@ def add_agreement(
 @app.command("sign")
 def sign(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The agreement's key, e.g. KSB-2022-0001.")],
-    party: Annotated[str, typer.Option("--party", "-P", help="The party that signed.")],
+    key: Annotated[
+        str, typer.Argument(metavar="KEY", help="The agreement's key, e.g. KSB-2022-0001.")
+    ],
+    party: Annotated[
+        str, typer.Option("--party", "-P", metavar="PARTY", help="The party that signed.")
+    ],
     on: Annotated[
-        str | None, typer.Option("--date", "-d", help=f"Date signed: {DATE_HELP}.")
+        str | None, typer.Option("--date", "-d", metavar="DATE", help=f"Date signed: {DATE_HELP}.")
     ] = None,
-    place: Annotated[str | None, typer.Option("--place", help="Where it was signed.")] = None,
+    place: Annotated[
+        str | None, typer.Option("--place", metavar="PLACE", help="Where it was signed.")
+    ] = None,
     signatory: Annotated[
-        str | None, typer.Option("--signatory", help="Name of the person who signed.")
+        str | None,
+        typer.Option("--signatory", metavar="NAME", help="Name of the person who signed."),
     ] = None,
     title: Annotated[
-        str | None, typer.Option("--title", help="The signatory's title, e.g. Gubernur Jawa Timur.")
+        str | None,
+        typer.Option(
+            "--title", metavar="TITLE", help="The signatory's title, e.g. Gubernur Jawa Timur."
+        ),
     ] = None,
     number: Annotated[
-        str | None, typer.Option("--number", "-n", help="The party's own register number.")
+        str | None,
+        typer.Option("--number", "-n", metavar="NUMBER", help="The party's own register number."),
     ] = None,
 ) -> None:
-    """Record one party's signature; when every party has signed, the agreement is in force.
+    """Record one party's signature.
+
+    When every party has signed, the agreement is in force.
 
     Examples:
 
+    \b
         ks sign KSB-2022-0001 --party jatim --date "20 September 2022" --signatory "Khofifah Indar Parawansa" --number 120/789/013/2022
-
         ks sign PKS-2022-0003 --party kominfo-jatim --date 2022-09-01
     """
     from kerjasama_cli import ledger, render
@@ -143,7 +175,8 @@ def sign(
 def handover(
     ctx: typer.Context,
     keys: Annotated[
-        list[str], typer.Argument(help="The agreements whose originals were delivered.")
+        list[str],
+        typer.Argument(metavar="KEY...", help="The agreements whose originals were delivered."),
     ],
     to: Annotated[
         str,
@@ -152,21 +185,29 @@ def handover(
         ),
     ],
     on: Annotated[
-        str | None, typer.Option("--date", "-d", help=f"Date delivered: {DATE_HELP}.")
+        str | None,
+        typer.Option("--date", "-d", metavar="DATE", help=f"Date delivered: {DATE_HELP}."),
     ] = None,
-    place: Annotated[str | None, typer.Option("--place", help="Where they were delivered.")] = None,
+    place: Annotated[
+        str | None, typer.Option("--place", metavar="PLACE", help="Where they were delivered.")
+    ] = None,
     note: Annotated[
         str | None,
-        typer.Option("--note", help="Anything worth keeping (receipt number, who received)."),
+        typer.Option(
+            "--note", metavar="TEXT", help="Anything worth keeping (receipt number, who received)."
+        ),
     ] = None,
 ) -> None:
-    """Record that the originals were delivered for signature (all keys, or none).
+    """Record that originals were delivered for signature.
+
+    All the keys are recorded, or none.
 
     The wait shown by `ks pending` then runs from this date for every unsigned party
     that is the recipient or one of the recipient government's agencies.
 
     Example:
 
+    \b
         ks handover KSB-2022-0001 PKS-2022-0001 PKS-2022-0002 --to jatim --date "11 Agustus 2022" --place Surabaya
     """
     from kerjasama_cli import ledger
@@ -205,12 +246,12 @@ def list_command(
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List agreements with their status and how many parties have signed.
+    """List agreements, their status and signatures.
 
     Examples:
 
+    \b
         ks list --province jatim --status awaiting-signatures
-
         ks list --kind pks --format json
     """
     from kerjasama_cli import queries, regions, render
@@ -255,14 +296,21 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The agreement's key, e.g. KSB-2022-0001.")],
+    key: Annotated[
+        str, typer.Argument(metavar="KEY", help="The agreement's key, e.g. KSB-2022-0001.")
+    ],
     as_of: AsOfOption = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    fmt: Annotated[
+        DetailFormat, typer.Option("--format", "-f", help="table (plain text in a pipe) or json.")
+    ] = DetailFormat.table,
 ) -> None:
-    """Show one agreement: parties, numbers, signatures, handovers, parent and children.
+    """Show one agreement in full.
+
+    Parties, their numbers and signatures, handovers, the parent KSB and its PKS.
 
     Example:
 
+    \b
         ks show KSB-2022-0001
     """
     from kerjasama_cli import queries, render
@@ -270,7 +318,7 @@ def show(
     day = parse_date_option("--as-of", as_of) or date.today()
     with reading(ctx) as sql:
         detail = queries.agreement_detail(sql, key, day)
-    if fmt is Format.table:
+    if fmt is DetailFormat.table:
         _print_detail(detail)
     else:
         render.write_json(detail)

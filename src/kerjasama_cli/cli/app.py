@@ -1,7 +1,5 @@
 """The Typer application, its global options, and the options commands share."""
 
-from __future__ import annotations
-
 import getpass
 import os
 from collections.abc import Iterator
@@ -28,8 +26,13 @@ app = typer.Typer(
         "at whom, and since when."
     ),
     epilog=(
-        "Examples: ks add-agreement --kind ksb --title 'Kerja sama pembangunan daerah' "
-        "--party kaltim --party jatim --date 2022-07-28  |  ks pending --province jatim"
+        "\b\nExamples:\n"
+        "  ks add-agreement --kind ksb --title 'Kerja Sama Pembangunan Daerah' "
+        "--party kaltim --party jatim --date '28 Juli 2022'\n"
+        "  ks sign KSB-2022-0001 --party kaltim --date 2022-07-28\n"
+        "  ks handover KSB-2022-0001 --to jatim --date '11 Agustus 2022' --place Surabaya\n"
+        "  ks pending --province jatim\n"
+        "\nEach command has --help with examples."
     ),
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help: Rich would add ~90 ms to every --help
@@ -51,7 +54,7 @@ class Settings:
 
         return ledger_path(self.db)
 
-    def actor(self) -> Actor:
+    def actor(self) -> "Actor":
         from kerjasama_cli.ledger import Actor
 
         return Actor(by=self.by or _os_user(), today=date.today())
@@ -72,13 +75,16 @@ def global_options(
         typer.Option(
             "--db",
             envvar="KS_DB",
+            metavar="PATH",
             help="Ledger file [default: the platform's user data directory].",
             show_envvar=True,
         ),
     ] = None,
     by: Annotated[
         str | None,
-        typer.Option("--by", envvar="KS_BY", help="Who is recording [default: your OS user]."),
+        typer.Option(
+            "--by", envvar="KS_BY", metavar="NAME", help="Who is recording [default: your OS user]."
+        ),
     ] = None,
 ) -> None:
     """Ledger of cooperation agreements between Indonesian regional governments."""
@@ -133,19 +139,22 @@ ProvinceOption = Annotated[
     typer.Option(
         "--province",
         "-p",
+        metavar="REGION",
         help="A province: code (35), abbreviation (jatim) or name (Jawa Timur).",
         autocompletion=complete_province,
     ),
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Compute status and ages as on this date [default: today]."),
+    typer.Option(
+        "--as-of", metavar="DATE", help="Compute status and ages as on this date [default: today]."
+    ),
 ]
 DATE_HELP = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022 [default: today]"
 
 
 @contextmanager
-def reading(ctx: typer.Context) -> Iterator[Sql]:
+def reading(ctx: typer.Context) -> Iterator["Sql"]:
     """Run queries on the existing ledger, read-only."""
     from kerjasama_cli import db, queries
 
@@ -154,7 +163,7 @@ def reading(ctx: typer.Context) -> Iterator[Sql]:
 
 
 @contextmanager
-def writing(ctx: typer.Context) -> Iterator[tuple[Session, Actor]]:
+def writing(ctx: typer.Context) -> Iterator[tuple["Session", "Actor"]]:
     """One write transaction on the ledger (created if missing), with who is recording."""
     from kerjasama_cli import db
 

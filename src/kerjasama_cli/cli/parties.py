@@ -1,7 +1,5 @@
 """`ks party add|list`: agencies (perangkat daerah) and third parties that sign agreements."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
@@ -37,19 +35,30 @@ def add(
     name: Annotated[
         str,
         typer.Argument(
-            help="Official name, e.g. 'Dinas Komunikasi dan Informatika Provinsi Jawa Timur'."
+            metavar="NAME",
+            help="Official name, e.g. 'Dinas Komunikasi dan Informatika Provinsi Jawa Timur'.",
         ),
     ],
     region: Annotated[
         str | None,
-        typer.Option("--region", "-r", help="The region it belongs to (jatim, 35, Kota Surabaya)."),
+        typer.Option(
+            "--region",
+            "-r",
+            metavar="REGION",
+            help="The region it belongs to (jatim, 35, Kota Surabaya).",
+        ),
     ] = None,
     alias: Annotated[
         list[str] | None,
-        typer.Option("--alias", "-a", help="A short name to type later (repeatable)."),
+        typer.Option(
+            "--alias", "-a", metavar="ALIAS", help="A short name to type later (repeatable)."
+        ),
     ] = None,
     signatory_title: Annotated[
-        str | None, typer.Option("--signatory-title", help="Who signs for it, e.g. 'Kepala Dinas'.")
+        str | None,
+        typer.Option(
+            "--signatory-title", metavar="TITLE", help="Who signs for it, e.g. 'Kepala Dinas'."
+        ),
     ] = None,
     third_party: Annotated[
         bool,
@@ -58,12 +67,15 @@ def add(
         ),
     ] = False,
 ) -> None:
-    """Register an agency of a region, or (--third-party) another body.
+    """Register an agency of a region, or another body.
+
+    An agency (perangkat daerah) belongs to a region; --third-party registers a
+    company, university or other body, with or without a region.
 
     Examples:
 
+    \b
         ks party add "Dinas Komunikasi dan Informatika Provinsi Jawa Timur" --region jatim --alias kominfo-jatim --signatory-title "Kepala Dinas"
-
         ks party add "Universitas Mulawarman" --third-party --region "Kota Samarinda" --alias unmul
     """
     from kerjasama_cli import ledger, render
@@ -79,17 +91,20 @@ def add(
 def list_command(
     ctx: typer.Context,
     region: Annotated[
-        str | None, typer.Option("--region", "-r", help="Only this region's parties.")
+        str | None,
+        typer.Option("--region", "-r", metavar="REGION", help="Only this region's parties."),
     ] = None,
     province: ProvinceOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List recorded parties (governments appear once they are used).
+    """List recorded parties.
+
+    A region's government appears once it has been used in an agreement.
 
     Examples:
 
+    \b
         ks party list --province jatim
-
         ks party list --format json
     """
     from kerjasama_cli import regions, render

@@ -1,7 +1,5 @@
 """`ks pending`: every side of an agreement still waiting for a signature, longest wait first."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Annotated
 
@@ -37,12 +35,15 @@ def pending_command(
     ctx: typer.Context,
     province: ProvinceOption = None,
     party: Annotated[
-        str | None, typer.Option("--party", "-P", help="Only this party's signatures.")
+        str | None,
+        typer.Option("--party", "-P", metavar="PARTY", help="Only this party's signatures."),
     ] = None,
     kind: Annotated[Kind | None, typer.Option("--kind", "-k", help="Only KSB or only PKS.")] = None,
     older_than: Annotated[
         int | None,
-        typer.Option("--older-than", min=0, help="Only those waiting more than DAYS days."),
+        typer.Option(
+            "--older-than", min=0, metavar="DAYS", help="Only those waiting more than DAYS days."
+        ),
     ] = None,
     as_of: AsOfOption = None,
     show_all: Annotated[
@@ -55,7 +56,9 @@ def pending_command(
     ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List the signatures still outstanding: which document, waiting for whom, since when.
+    """List the signatures still outstanding, longest wait first.
+
+    One row per party that has not signed: which document, waiting for whom, since when.
 
     The wait runs from the latest handover of the originals to that party (or to its
     region's government), else from the agreement's date. --province takes every party
@@ -63,10 +66,9 @@ def pending_command(
 
     Examples:
 
+    \b
         ks pending --province jatim
-
         ks pending --province kaltim --older-than 30
-
         ks pending --as-of 2022-09-10 --format json
     """
     from kerjasama_cli import queries, regions, render

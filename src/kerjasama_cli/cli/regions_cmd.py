@@ -1,7 +1,5 @@
 """`ks regions`: the provinces, regencies and cities that parties belong to."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
@@ -15,20 +13,21 @@ COLUMNS = [("code", "Code"), ("name", "Name"), ("level", "Level"), ("aliases", "
 def regions_command(
     province: ProvinceOption = None,
     level: Annotated[
-        str | None, typer.Option("--level", help="provinsi, kabupaten or kota.")
+        str | None, typer.Option("--level", metavar="LEVEL", help="provinsi, kabupaten or kota.")
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List the 38 provinces and 514 regencies/cities with their Kemendagri codes.
+    """List provinces, regencies and cities.
+
+    The 38 provinces and 514 regencies/cities with their Kemendagri codes.
 
     Any of a region's code, abbreviation or name is accepted wherever ks asks for a region.
 
     Examples:
 
+    \b
         ks regions                      # the provinces and all regencies/cities
-
         ks regions --province kaltim    # Kalimantan Timur and its regencies/cities
-
         ks regions --level provinsi --format csv
     """
     from kerjasama_cli import regions, render
