@@ -1,4 +1,4 @@
-"""The CLI layer in-process (Typer's CliRunner): help that teaches, options that parse, output contracts."""
+"""The CLI in-process (CliRunner): help that teaches, options that parse, output contracts."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Parse the dates staff type: ISO, day-first with - or /, and Indonesian (or English) month names."""
+"""Parse the dates staff type: ISO, day-first (- or /) and Indonesian or English month names."""
 
 from __future__ import annotations
 
