@@ -18,7 +18,7 @@ from urllib.parse import quote
 from kerjasama_cli.errors import LedgerError, LedgerUnavailable
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
 ENV_VAR = "KS_DB"
@@ -110,7 +110,7 @@ def _refuse_foreign_file(path: Path) -> None:
         conn.close()
 
 
-def _engine(path: Path):  # type: ignore[no-untyped-def]
+def _engine(path: Path) -> Engine:
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
 
@@ -121,7 +121,7 @@ def _engine(path: Path):  # type: ignore[no-untyped-def]
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let us issue BEGIN ourselves (pysqlite would start a deferred transaction).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -131,7 +131,7 @@ def _engine(path: Path):  # type: ignore[no-untyped-def]
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         # Take the write lock first: a deferred transaction that reads and then writes
         # fails at once with "database is locked" under concurrent writers.
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -14,6 +14,19 @@ from itertools import islice
 from typing import Any, TextIO
 
 Column = tuple[str, str]  # (key in the row dict, header)
+_IDENTIFIERS = {
+    "agreement",
+    "key",
+    "code",
+    "date",
+    "waiting_since",
+    "signed_on",
+    "number",
+    "waiting_days",
+    "signed_of",
+    "status",
+    "parent",
+}
 
 
 def on_terminal(stream: TextIO | None = None) -> bool:
@@ -100,7 +113,12 @@ def write_table(
     table = Table(title=title, title_justify="left", highlight=False)
     for key, header in columns:
         numeric = key.endswith("days") or key in {"signed", "count"}
-        table.add_column(header, justify="right" if numeric else "left", overflow="fold")
+        table.add_column(
+            header,
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=key in _IDENTIFIERS,  # keys and dates stay on one line
+        )
     for row in shown:
         table.add_row(*(_escape(_cell(row.get(key))) for key, _ in columns))
     console.print(table)

@@ -228,10 +228,9 @@ class Status(StrEnum):
 LIST_COLUMNS = [
     ("key", "Key"),
     ("status", "Status"),
-    ("title", "Title"),
     ("signed_of", "Signed"),
     ("date", "Date"),
-    ("parent", "Parent"),
+    ("title", "Title"),
 ]
 
 
@@ -325,39 +324,39 @@ def show(
 
 
 def _print_detail(detail: dict[str, Any]) -> None:
-    from kerjasama_cli import render
-
+    """One agreement as indented text: it fits any terminal width and reads the same in a pipe."""
     term = " to ".join(x for x in (detail["start"], detail["end"]) if x)
     lines = [
         f"{detail['key']}  {detail['title']}",
-        f"status: {detail['status']}",
-        f"agreed: {detail['date']}" + (f" in {detail['place']}" if detail["place"] else ""),
+        f"  status:  {detail['status']}",
+        f"  agreed:  {detail['date']}" + (f" in {detail['place']}" if detail["place"] else ""),
     ]
     if term:
-        lines.append(f"term: {term}")
+        lines.append(f"  term:    {term}")
     if detail["parent"]:
-        lines.append(f"implements: {detail['parent']}")
-    print("\n".join(lines))
-    print()
-    render.write_table(
-        detail["parties"],
-        [
-            ("party", "Party"),
-            ("number", "Number"),
-            ("signed_on", "Signed"),
-            ("signatory", "Signatory"),
-            ("title", "Title"),
-            ("place", "Place"),
-        ],
-    )
+        lines.append(f"  parent:  {detail['parent']} (the KSB it implements)")
+    lines.append("parties:")
+    for number, side in enumerate(detail["parties"], start=1):
+        lines.append(f"  {number}. {side['party']}")
+        facts = []
+        if side["number"]:
+            facts.append(f"number {side['number']}")
+        if side["signed_on"]:
+            signed = f"signed {side['signed_on']}"
+            if side["place"]:
+                signed += f" in {side['place']}"
+            who = ", ".join(x for x in (side["signatory"], side["title"]) if x)
+            facts.append(signed + (f" by {who}" if who else ""))
+        else:
+            facts.append("not signed")
+        lines.append("     " + "; ".join(facts))
     if detail["handovers"]:
-        print()
-        render.write_table(
-            detail["handovers"],
-            [("date", "Handed over"), ("to", "To"), ("place", "Place"), ("note", "Note")],
-        )
+        lines.append("handovers:")
+        for item in detail["handovers"]:
+            where = f" in {item['place']}" if item["place"] else ""
+            note = f" ({item['note']})" if item["note"] else ""
+            lines.append(f"  {item['date']} to {item['to']}{where}{note}")
     if detail["children"]:
-        print()
-        render.write_table(
-            detail["children"], [("key", "Implemented by"), ("kind", "Kind"), ("title", "Title")]
-        )
+        lines.append("implemented by:")
+        lines.extend(f"  {c['key']}  {c['title']}" for c in detail["children"])
+    print("\n".join(lines))

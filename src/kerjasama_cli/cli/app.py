@@ -111,7 +111,7 @@ def complete_province(incomplete: str) -> list[str]:
     """Shell completion for --province: abbreviations and codes, from the shipped data only."""
     from kerjasama_cli import regions
 
-    words = []
+    words: list[str] = []
     for region in regions.load().all():
         if region.level == "provinsi":
             words.extend(region.aliases or (region.code,))
