@@ -24,8 +24,8 @@ class Ledger:
         self.path = path
 
     def write(self, operation: Callable[..., Any], *args: Any, today: date = TODAY, **kw: Any):
-        with db.writer(self.path) as session:
-            return operation(session, Actor("tester", today), *args, **kw)
+        actor = Actor("tester", today)
+        return db.write(self.path, lambda session: operation(session, actor, *args, **kw))
 
     def read(self, query: Callable[..., Any], *args: Any, **kw: Any):
         with db.reader(self.path) as conn:

@@ -26,15 +26,18 @@ def _scripts() -> ScriptDirectory:
 
 
 def _new_ledger(path: Path) -> None:
-    with db.writer(path) as session:
-        ledger.add_agreement(
+    actor = ledger.Actor("tester", date(2022, 9, 10))
+    db.write(
+        path,
+        lambda session: ledger.add_agreement(
             session,
-            ledger.Actor("tester", date(2022, 9, 10)),
+            actor,
             "ksb",
             "Kerja Sama Pembangunan Daerah",
             ["kaltim", "jatim"],
             agreed_on=date(2022, 7, 28),
-        )
+        ),
+    )
 
 
 def test_the_release_knows_every_revision_in_order() -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
+from uuid import uuid4
 
 from kerjasama_cli.errors import LedgerError, LedgerUnavailable
 
@@ -28,6 +29,7 @@ APPLICATION_ID = 0x4B534C47
 SCHEMA_REVISIONS = ("0001",)
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 BUSY_TIMEOUT_SECONDS = 30.0
+T = TypeVar("T")
 
 
 def ledger_path(option: str | os.PathLike[str] | None = None) -> Path:
@@ -97,7 +99,10 @@ def reader(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _refuse_foreign_file(path: Path) -> None:
-    """Before opening for writing: refuse anything that is not one of our ledgers."""
+    """Before opening for writing, read-only: refuse anything that is not one of our ledgers.
+
+    Ledgers appear complete (see `write`), so an empty file or one without tables is foreign.
+    """
     if path.stat().st_size == 0:
         raise LedgerError(f"{path} is empty, not a ks ledger")
     conn = _connect_readonly(path)
@@ -171,52 +176,55 @@ def _translate(exc: Exception, path: Path) -> Exception:
     return exc
 
 
-@contextmanager
-def writer(path: Path) -> Iterator[Session]:
-    """A session in one BEGIN IMMEDIATE transaction: committed if the block succeeds.
+def write(path: Path, operation: Callable[[Session], T]) -> T:
+    """Run `operation` in one BEGIN IMMEDIATE transaction on the ledger; commit if it returns.
 
-    Creates the ledger (and its directory) when missing. If the block fails on a ledger
-    this call created, the empty file is removed again, so a refusal leaves nothing behind.
+    A missing ledger is built complete in a private file (schema, identity and the
+    operation's own rows) and only then linked into place, so no process ever sees a
+    half-made ledger, and a refused first write leaves nothing behind. If another process
+    created the ledger meanwhile, the operation runs again on that one.
     """
+    if path.exists():
+        return _write_existing(path, operation)
+    made_dirs = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.{uuid4().hex[:8]}.new")
+    try:
+        result = _transaction(fresh, operation, shown_as=path)
+        try:
+            os.link(fresh, path)  # atomic, and never replaces a ledger that appeared meanwhile
+        except FileExistsError:
+            return _write_existing(path, operation)
+        return result
+    except BaseException:
+        for directory in made_dirs:  # innermost first; only those still empty
+            with suppress(OSError):
+                directory.rmdir()
+        raise
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with suppress(FileNotFoundError):
+                os.unlink(f"{fresh}{suffix}")
+
+
+def _write_existing(path: Path, operation: Callable[[Session], T]) -> T:
+    _refuse_foreign_file(path)
+    return _transaction(path, operation, shown_as=path)
+
+
+def _transaction(path: Path, operation: Callable[[Session], T], shown_as: Path) -> T:
     from sqlalchemy.exc import OperationalError
     from sqlmodel import Session
 
-    existed = path.exists()
-    if existed:
-        _refuse_foreign_file(path)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
     engine = _engine(path)
     try:
         with engine.connect() as conn, conn.begin():
             _migrate(conn)
             with Session(bind=conn) as session:
-                yield session
+                result = operation(session)
                 session.flush()
+                return result
     except OperationalError as exc:
-        raise _translate(exc.orig or exc, path) from None
-    except BaseException:
-        if not existed:
-            _remove_if_empty(path)
-        raise
+        raise _translate(exc.orig or exc, shown_as) from None
     finally:
         engine.dispose()
-
-
-def _remove_if_empty(path: Path) -> None:
-    """Remove a ledger that holds no entry (one this process just failed to fill)."""
-    try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
-        try:
-            has_entries = (
-                conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entry'").fetchone()
-                and conn.execute("SELECT 1 FROM entry LIMIT 1").fetchone()
-            )
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return
-    if not has_entries:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with suppress(FileNotFoundError):
-                os.unlink(f"{path}{suffix}")

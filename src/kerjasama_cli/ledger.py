@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from kerjasama_cli import queries, regions
-from kerjasama_cli.errors import InvalidInput
+from kerjasama_cli.errors import InvalidInput, NotFound
 from kerjasama_cli.models import (
     AGREEMENT_KINDS,
     Agreement,
@@ -32,7 +32,9 @@ from kerjasama_cli.models import (
 from kerjasama_cli.queries import PartyInfo
 
 GENESIS_HASH = "0" * 64
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls and the Unicode line/paragraph separators: they break lines and
+# terminals. Right-to-left marks, joiners and emoji are text and are kept exactly.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,13 @@ def _refuse_taken(session: Session, label: str, value: str) -> None:
         sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)
     ):
         raise InvalidInput(f"{label} {value!r} is already used by a party")
-    if key in regions.load().exact:
-        raise InvalidInput(f"{label} {value!r} already names a region")
+    try:
+        regions.load().resolve(value)
+    except NotFound:
+        return
+    except InvalidInput:  # ambiguous ("bandung"): it still names regions
+        pass
+    raise InvalidInput(f"{label} {value!r} already names a region")
 
 
 def add_party(
@@ -216,6 +223,7 @@ def add_party(
                 entry_seq=entry.seq,  # type: ignore[arg-type]
             )
         )
+    session.flush()
     return PartyInfo(party.id, party.name, kind, region_code, title)
 
 

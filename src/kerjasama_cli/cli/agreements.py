@@ -2,9 +2,14 @@
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from kerjasama_cli.ledger import Actor
 
 from kerjasama_cli.cli.app import (
     DATE_HELP,
@@ -16,7 +21,7 @@ from kerjasama_cli.cli.app import (
     app,
     parse_date_option,
     reading,
-    writing,
+    write,
 )
 
 
@@ -95,7 +100,8 @@ def add_agreement(
     start_on = parse_date_option("--start", start)
     end_on = parse_date_option("--end", end)
     numbers = ledger.parse_numbers(number or [])
-    with writing(ctx) as (session, actor):
+
+    def add(session: "Session", actor: "Actor") -> dict[str, Any]:
         key = ledger.add_agreement(
             session,
             actor,
@@ -109,9 +115,12 @@ def add_agreement(
             start_on,
             end_on,
         )
-        detail = queries.agreement_detail(
+        return queries.agreement_detail(
             queries.sqlalchemy_sql(session.connection()), key, actor.today
         )
+
+    detail = write(ctx, add)
+    key = detail["key"]
     if fmt is CreatedFormat.json:
         render.write_json(detail)
     else:
@@ -163,8 +172,12 @@ def sign(
     from kerjasama_cli import ledger, render
 
     signed_on = parse_date_option("--date", on)
-    with writing(ctx) as (session, actor):
-        result = ledger.sign(session, actor, key, party, signed_on, place, signatory, title, number)
+    result = write(
+        ctx,
+        lambda session, actor: ledger.sign(
+            session, actor, key, party, signed_on, place, signatory, title, number
+        ),
+    )
     for text in result.warnings:
         render.warning(text)
     state = "now in force" if result.in_force else "still awaiting signatures"
@@ -213,8 +226,10 @@ def handover(
     from kerjasama_cli import ledger
 
     handed_on = parse_date_option("--date", on)
-    with writing(ctx) as (session, actor):
-        results = ledger.handover(session, actor, keys, to, handed_on, place, note)
+    results = write(
+        ctx,
+        lambda session, actor: ledger.handover(session, actor, keys, to, handed_on, place, note),
+    )
     for item in results:
         print(f"{item.key} handed over, waiting at {', '.join(item.waiting_at)}")
 

@@ -2,13 +2,13 @@
 
 import getpass
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kerjasama_cli.ledger import Actor
     from kerjasama_cli.queries import Sql
 
+T = TypeVar("T")
 app = typer.Typer(
     name="ks",
     help=(
@@ -162,14 +163,13 @@ def reading(ctx: typer.Context) -> Iterator["Sql"]:
         yield queries.sqlite_sql(conn)
 
 
-@contextmanager
-def writing(ctx: typer.Context) -> Iterator[tuple["Session", "Actor"]]:
-    """One write transaction on the ledger (created if missing), with who is recording."""
+def write(ctx: typer.Context, operation: "Callable[[Session, Actor], T]") -> T:
+    """Run one write operation in its own transaction on the ledger (created if missing)."""
     from kerjasama_cli import db
 
     options = settings(ctx)
-    with db.writer(options.path) as session:
-        yield session, options.actor()
+    actor = options.actor()
+    return db.write(options.path, lambda session: operation(session, actor))
 
 
 # Register the commands (each module only imports typer and the standard library at the top).

@@ -10,7 +10,7 @@ from kerjasama_cli.cli.app import (
     ProvinceOption,
     app,
     reading,
-    writing,
+    write,
 )
 
 party_app = typer.Typer(
@@ -80,10 +80,12 @@ def add(
     """
     from kerjasama_cli import ledger, render
 
-    with writing(ctx) as (session, actor):
-        party = ledger.add_party(
+    party = write(
+        ctx,
+        lambda session, actor: ledger.add_party(
             session, actor, name, region, alias or [], signatory_title, third_party
-        )
+        ),
+    )
     render.message(f"registered {party.name}")
 
 
