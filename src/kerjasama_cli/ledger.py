@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from kerjasama_cli import queries, regions
-from kerjasama_cli.errors import InvalidInput, NotFound
+from kerjasama_cli.errors import InvalidInput
 from kerjasama_cli.models import (
     AGREEMENT_KINDS,
     Agreement,
@@ -152,13 +152,8 @@ def _refuse_taken(session: Session, label: str, value: str) -> None:
         sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)
     ):
         raise InvalidInput(f"{label} {value!r} is already used by a party")
-    try:
-        regions.load().resolve(value)
-    except NotFound:
-        return
-    except InvalidInput:  # ambiguous ("bandung"): it still names regions
-        pass
-    raise InvalidInput(f"{label} {value!r} already names a region")
+    if regions.load().matches(value):  # even an ambiguous one ("bandung") names regions
+        raise InvalidInput(f"{label} {value!r} already names a region")
 
 
 def add_party(

@@ -73,12 +73,16 @@ class Regions:
     def in_province(self, province_code: str) -> list[Region]:
         return [r for r in self.by_code.values() if r.province_code == province_code]
 
-    def resolve(self, reference: str) -> Region:
-        """Find the region that `reference` names (code, abbreviation or name, any case)."""
+    def matches(self, reference: str) -> tuple[Region, ...]:
+        """Every region that `reference` could name: one, several (ambiguous) or none."""
         key = _key(reference)
         if key in self.exact:
-            return self.exact[key]
-        matches = self.bare.get(_bare(key), ())
+            return (self.exact[key],)
+        return self.bare.get(_bare(key), ())
+
+    def resolve(self, reference: str) -> Region:
+        """Find the region that `reference` names (code, abbreviation or name, any case)."""
+        matches = self.matches(reference)
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
