@@ -125,7 +125,13 @@ def ensure_party(session: Session, actor: Actor, party: PartyInfo) -> PartyInfo:
         session,
         actor,
         "party.add",
-        {"name": party.name, "kind": party.kind, "region": party.region_code},
+        {
+            "name": party.name,
+            "kind": party.kind,
+            "region": party.region_code,
+            "aliases": [],
+            "signatory_title": party.signatory_title,
+        },
     )
     row = Party(
         name=party.name,
