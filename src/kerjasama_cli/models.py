@@ -83,7 +83,7 @@ class AgreementParty(SQLModel, table=True):
 
     __tablename__ = "agreement_party"
     __table_args__ = (
-        # Covering index for the pending query: a party's sides without touching the table.
+        # The pending query walks a party's sides through this index.
         Index("ix_agreement_party_party_id_agreement_id", "party_id", "agreement_id"),
     )
 
@@ -97,7 +97,8 @@ class Signature(SQLModel, table=True):
     """A party's signature on an agreement: one per party (the unique constraint enforces it)."""
 
     __table_args__ = (
-        UniqueConstraint("agreement_id", "party_id"),
+        # Party first: one party's signatures sit together, as the pending query reads them.
+        UniqueConstraint("party_id", "agreement_id"),
         ForeignKeyConstraint(
             ["agreement_id", "party_id"],
             ["agreement_party.agreement_id", "agreement_party.party_id"],

@@ -7,7 +7,6 @@ and a SQLAlchemy connection inside write transactions (and PostgreSQL later).
 
 from __future__ import annotations
 
-import difflib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -123,7 +122,7 @@ def suggest_parties(sql: Sql, reference: str, limit: int = 3) -> list[str]:
         known[alias_key] = alias
     for name_key, name in sql("SELECT name_key, name FROM party"):
         known[name_key] = name
-    close = difflib.get_close_matches(key, list(known), n=limit, cutoff=0.6)
+    close = regions_mod.close_matches(key, list(known), n=limit, cutoff=0.6)
     suggestions = [known[c] for c in close]
     for label in regions_mod.load().suggest(reference, limit):
         if len(suggestions) >= limit:
@@ -194,7 +193,7 @@ def find_agreement(sql: Sql, key: str) -> AgreementInfo:
         prefix = wanted.rsplit("-", 1)[0]
         nearby = [k for (k,) in sql("SELECT key FROM agreement WHERE key LIKE :p", p=prefix + "%")]
         raise NotFound(
-            f"no agreement {key!r}", difflib.get_close_matches(wanted, nearby, n=3, cutoff=0.5)
+            f"no agreement {key!r}", regions_mod.close_matches(wanted, nearby, n=3, cutoff=0.5)
         )
     return AgreementInfo(
         row[0],
@@ -365,7 +364,8 @@ def list_agreements(
 
 # One row per side not signed as of :as_of. The wait runs from the latest handover that counts
 # for the party (to the party itself, or to its region's government when the party is one of
-# that government's agencies), else from the agreement's date.
+# that government's agencies), else from the agreement's date. CROSS JOIN fixes SQLite's join
+# order (parties first, then their sides by index) whether or not the ledger was ANALYZEd.
 PENDING_SQL = """
 SELECT key, kind, title, party, region_code, since FROM (
   SELECT a.key AS key, a.kind AS kind, a.title AS title, p.name AS party,
@@ -378,17 +378,16 @@ SELECT key, kind, title, party, region_code, since FROM (
                       AND r.region_code = p.region_code))
          ), a.agreed_on) AS since
   FROM party p
-  JOIN agreement_party ap ON ap.party_id = p.id
-  JOIN agreement a ON a.id = ap.agreement_id
-  WHERE {party_filter}
+  CROSS JOIN agreement_party ap
+  CROSS JOIN agreement a
+  WHERE ap.party_id = p.id AND a.id = ap.agreement_id
+    AND {party_filter}
     AND a.agreed_on <= :as_of
     AND (:kind IS NULL OR a.kind = :kind)
     AND NOT EXISTS (
       SELECT 1 FROM signature s
-      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id
-        AND s.signed_on <= :as_of)
-) AS waiting
-WHERE since <= :cutoff
+      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id{signed_by_then})
+) AS waiting{wait_filter}
 ORDER BY since, key, position
 """
 
@@ -397,6 +396,22 @@ _PARTY_FILTERS = {
     "party": "p.id = :party_id",
     "all": "1 = 1",
 }
+
+
+def pending_sql(as_of: date, by: str, older_than: int | None, today: date | None = None) -> str:
+    """The pending query for one filter, without the terms that cannot exclude anything.
+
+    No signature is dated after the day it was recorded, so for an as-of date of today or
+    later the date check on signatures is dropped: the index alone then answers NOT EXISTS.
+    Without --older-than the wait filter is dropped too (it would run the handover
+    subquery a second time per row).
+    """
+    as_of_is_past = as_of < (today or date.today())
+    return PENDING_SQL.format(
+        party_filter=_PARTY_FILTERS[by],
+        signed_by_then="\n        AND s.signed_on <= :as_of" if as_of_is_past else "",
+        wait_filter="\nWHERE since <= :cutoff" if older_than is not None else "",
+    )
 
 
 def pending(
@@ -410,15 +425,10 @@ def pending(
     """Sides not yet signed, longest wait first, streamed as JSON-ready dicts."""
     if older_than is not None and older_than < 0:
         raise InvalidInput("--older-than must be zero or more days")
-    if party_id is not None:
-        where = _PARTY_FILTERS["party"]
-    elif province_code is not None:
-        where = _PARTY_FILTERS["province"]
-    else:
-        where = _PARTY_FILTERS["all"]
+    by = "party" if party_id is not None else "province" if province_code is not None else "all"
     cutoff = as_of.toordinal() - (older_than + 1 if older_than is not None else 0)
     rows = sql(
-        PENDING_SQL.format(party_filter=where),
+        pending_sql(as_of, by, older_than),
         as_of=as_of.isoformat(),
         kind=kind,
         province=province_code,

@@ -7,7 +7,6 @@ copyright (c) 2017-2025 Cahya DSN); abbreviations are common usage. See NOTICE.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 from dataclasses import dataclass
 from functools import cache
@@ -101,7 +100,7 @@ class Regions:
         """Labels of the regions whose code, abbreviation or name is closest to `reference`."""
         key = _key(reference)
         names = list(self.exact) + list(self.bare)
-        close = difflib.get_close_matches(key, names, n=limit * 3, cutoff=0.6)
+        close = close_matches(key, names, n=limit * 3, cutoff=0.6)
         labels: list[str] = []
         for name in close:
             for region in (self.exact[name],) if name in self.exact else self.bare[name]:
@@ -148,3 +147,10 @@ def load() -> Regions:
 def province_of(region_code: str | None) -> str | None:
     """The province code of a region code: Kemendagri codes start with it ("64.72" -> "64")."""
     return region_code.split(".", 1)[0] if region_code else None
+
+
+def close_matches(word: str, possibilities: list[str], n: int, cutoff: float) -> list[str]:
+    """The closest few of `possibilities` to `word` (difflib, imported only when suggesting)."""
+    import difflib
+
+    return difflib.get_close_matches(word, possibilities, n=n, cutoff=cutoff)

@@ -44,11 +44,12 @@ def _cell(value: Any) -> str:
 def write_json_array(rows: Iterable[dict[str, Any]], out: TextIO | None = None) -> int:
     """Stream rows as one JSON array, one object per line; returns the count."""
     out = out or sys.stdout
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for every row
     count = 0
     out.write("[")
     for row in rows:
         out.write(",\n" if count else "\n")
-        out.write(json.dumps(row, ensure_ascii=False))
+        out.write(encode(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

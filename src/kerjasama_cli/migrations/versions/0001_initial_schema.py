@@ -167,7 +167,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signature")),
         sa.UniqueConstraint(
-            "agreement_id", "party_id", name=op.f("uq_signature_agreement_id_party_id")
+            "party_id", "agreement_id", name=op.f("uq_signature_party_id_agreement_id")
         ),
     )
 

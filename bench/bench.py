@@ -1,0 +1,980 @@
+#!/usr/bin/env python3
+"""Benchmark of `ks` start-up and `ks pending` on synthetic ledgers, as whole cold processes.
+
+    python3 bench/bench.py [--sizes 1000,1000000] [--repeat 5] [--out-dir bench/out]
+
+Builds (or reuses) synthetic ledgers of N agreements, then times fresh processes side by side,
+interleaved, against baselines measured in the same run, and prints medians, ratios, targets and
+peak RSS. See bench/README.md for what is measured and how the data is shaped.
+
+Peak RSS comes from GNU time (`/usr/bin/time -f %M`) wrapped around every measured process,
+baselines included, so the wrapper's fork+exec (about 1 ms, reported) is in every figure alike.
+Why not wait4 here: Linux reports a child spawned by this (vfork-based) posix_spawn with at least
+this process's own peak RSS. This process imports only the standard library; the ledger build,
+SQL extraction and JSON parsing run in child processes (the `_build`, `_sql` and `_count-json`
+modes below, with the project's virtualenv Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import fcntl
+import heapq
+import json
+import os
+import platform
+import re
+import resource
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "bench" / "out"
+DEFAULT_VENV = REPO / ".venv"
+SQLITE_SHELL = Path("/usr/bin/sqlite3")
+GNU_TIME = Path("/usr/bin/time")
+PROVINCE = "jatim"
+SMALL_LIMIT = 10_000  # ledgers up to this size are compared with baseline A, larger ones with B
+TTY_SIZE = (50, 120)  # rows, columns of the pseudo-terminal
+
+# Bump when the generated data changes shape: cached ledgers are keyed by it and the schema head.
+GENERATOR_VERSION = 3
+SEED = 2022_07_28
+
+TARGETS = {
+    "help": 8.0,  # ks --help, x A
+    "pending_tty_small": 10.0,  # x A
+    "pending_json_large": 2.0,  # x B
+    "pending_tty_large": 3.0,  # x B
+}
+RSS_TARGET_MIB = 200.0
+
+
+# =============================================================================================
+# Child mode: build a synthetic ledger (run with the venv's Python; imports the project)
+# =============================================================================================
+
+STAFF = ("siti.rahma", "budi.santoso", "dewi.lestari")
+TOPICS = (
+    "pengelolaan sampah regional",
+    "pembangunan jalan penghubung antarwilayah",
+    "pengembangan pariwisata terpadu",
+    "penyediaan air minum",
+    "pengendalian banjir daerah aliran sungai",
+    "pertukaran data kependudukan",
+    "peningkatan kapasitas aparatur",
+    "transportasi umum antarkota",
+    "ketahanan pangan dan distribusi beras",
+    "pelayanan kesehatan rujukan",
+    "pengembangan kawasan industri",
+    "pendidikan vokasi",
+    "penanggulangan bencana",
+    "jaringan komunikasi pemerintah",
+    "promosi investasi daerah",
+    "pengelolaan perbatasan wilayah",
+)
+PROVINCE_AGENCIES = (  # (name prefix, alias prefix, signatory title)
+    ("Dinas Komunikasi dan Informatika", "kominfo", "Kepala Dinas"),
+    ("Badan Perencanaan Pembangunan Daerah", "bappeda", "Kepala Badan"),
+    ("Dinas Pekerjaan Umum dan Penataan Ruang", "pupr", "Kepala Dinas"),
+    ("Dinas Perhubungan", "dishub", "Kepala Dinas"),
+)
+REGENCY_AGENCIES = (  # for the first two regencies/cities of each province
+    ("Dinas Pariwisata", "Kepala Dinas"),
+    ("Dinas Lingkungan Hidup", "Kepala Dinas"),
+)
+FULLY_SIGNED = 0.60
+HANDOVER_IF_PARTLY_SIGNED = 0.50
+HANDOVER_IF_FULLY_SIGNED = 0.25
+SIGN_WITHIN_DAYS = 120
+HAND_OVER_WITHIN_DAYS = 180
+FLUSH_ROWS = 50_000
+
+INSERTS = {
+    "entry": "INSERT INTO entry (seq, recorded_at, recorded_by, action, agreement_key, payload, "
+    "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "party": "INSERT INTO party (id, name, name_key, kind, region_code, signatory_title, "
+    "entry_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "party_alias": "INSERT INTO party_alias (alias_key, alias, party_id, entry_seq) "
+    "VALUES (?, ?, ?, ?)",
+    "agreement": "INSERT INTO agreement (id, key, kind, year, seq, title, parent_id, agreed_on, "
+    "place, start_on, end_on, entry_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "agreement_party": "INSERT INTO agreement_party (agreement_id, party_id, position, number) "
+    "VALUES (?, ?, ?, ?)",
+    "signature": "INSERT INTO signature (id, agreement_id, party_id, signed_on, place, "
+    "signatory, title, number, entry_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "handover": "INSERT INTO handover (id, agreement_id, recipient_id, handed_on, place, note, "
+    "entry_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+}
+
+
+def ledger_stamp() -> str:
+    from kerjasama_cli import db
+
+    return f"s{db.SCHEMA_HEAD}-g{GENERATOR_VERSION}"
+
+
+class LedgerBuilder:
+    """Generates rows in ledger order and loads them in chunks (one transaction overall).
+
+    Entries are appended exactly as kerjasama_cli.ledger.record writes them: canonical JSON
+    payloads, chained with ledger.entry_hash. Signatures and handovers are queued by date and
+    recorded when the calendar reaches them, so entries interleave across agreements as in a
+    ledger kept day by day, and recorded_at never goes backwards.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, n: int, today: date) -> None:
+        import random
+
+        from kerjasama_cli import ledger
+
+        self.canonical = ledger.canonical
+        self.entry_hash = ledger.entry_hash
+        self.genesis = ledger.GENESIS_HASH
+        self.conn = conn
+        self.n = n
+        self.rng = random.Random(SEED)
+        self.today = today.toordinal()
+        self.first = date(2019, 1, 1).toordinal()
+        self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in INSERTS}
+        self.counts = dict.fromkeys(INSERTS, 0)
+        self.seq = 0
+        self.prev_hash = self.genesis
+        self.clock_day = -1
+        self.clock_tick = 0
+        self.clock_prefix = ""
+        per_day = 3.5 * n / max(1, self.today - self.first) + 1
+        self.tick_us = int(min(20e6, 15 * 3600e6 / per_day))
+        self.iso: dict[int, str] = {}
+        self.events: list[tuple[Any, ...]] = []
+        self.event_counter = 0
+        self.signature_id = 0
+        self.handover_id = 0
+        self.pending_by_province: dict[str, int] = {}
+        self.insert_seconds = 0.0
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def day_iso(self, ordinal: int) -> str:
+        text = self.iso.get(ordinal)
+        if text is None:
+            text = self.iso[ordinal] = date.fromordinal(ordinal).isoformat()
+        return text
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.rows[table].append(row)
+
+    def record(self, day: int, action: str, payload: dict[str, Any], key: str | None) -> int:
+        """Append one entry (as ledger.record does) and return its seq."""
+        if day != self.clock_day:
+            self.clock_day, self.clock_tick, self.clock_prefix = day, 0, self.day_iso(day)
+        us = min(8 * 3600_000_000 + self.clock_tick * self.tick_us, 86_400_000_000 - 1)
+        self.clock_tick += 1
+        secs, micro = divmod(us, 1_000_000)
+        hh, rest = divmod(secs, 3600)
+        mm, ss = divmod(rest, 60)
+        at = f"{self.clock_prefix}T{hh:02d}:{mm:02d}:{ss:02d}.{micro:06d}Z"
+        by = STAFF[self.seq % len(STAFF)]
+        self.seq += 1
+        text = self.canonical(payload)
+        digest = self.entry_hash(self.prev_hash, self.seq, at, by, action, key, text)
+        self.add("entry", (self.seq, at, by, action, key, text, self.prev_hash, digest))
+        self.prev_hash = digest
+        return self.seq
+
+    def flush(self) -> None:
+        started = time.perf_counter()
+        for table, rows in self.rows.items():
+            if rows:
+                self.conn.executemany(INSERTS[table], rows)
+                self.counts[table] += len(rows)
+                rows.clear()
+        self.insert_seconds += time.perf_counter() - started
+
+    # --- parties ----------------------------------------------------------------------------
+
+    def parties(self) -> None:
+        from kerjasama_cli import queries, regions
+
+        table = regions.load()
+        day = self.first - 1
+        self.party_name: list[str] = []
+        self.party_kind: list[str] = []
+        self.party_region: list[str] = []
+        self.party_title: list[str] = []
+        self.party_place: list[str] = []
+        self.party_gov: list[int] = []  # index of the government of the party's region
+        gov_index: dict[str, int] = {}
+
+        def add_party(name: str, kind: str, region: Any, title: str, aliases: list[str]) -> None:
+            if kind == "government":
+                payload = {"name": name, "kind": kind, "region": region.code}
+            else:
+                payload = {
+                    "name": name,
+                    "kind": kind,
+                    "region": region.code,
+                    "aliases": aliases,
+                    "signatory_title": title,
+                }
+            seq = self.record(day, "party.add", payload, None)
+            index = len(self.party_name)
+            self.add(
+                "party", (index + 1, name, queries.normalize(name), kind, region.code, title, seq)
+            )
+            for alias in aliases:
+                self.add("party_alias", (queries.normalize(alias), alias, index + 1, seq))
+            self.party_name.append(name)
+            self.party_kind.append(kind)
+            self.party_region.append(region.code)
+            self.party_title.append(title)
+            self.party_place.append(region.name.removeprefix("Kabupaten ").removeprefix("Kota "))
+            if kind == "government":
+                gov_index[region.code] = index
+            self.party_gov.append(gov_index[region.code])
+
+        everything = sorted(table.all(), key=lambda r: r.code)
+        for region in everything:
+            add_party(region.government_name, "government", region, region.head_title, [])
+        for province in (r for r in everything if r.level == "provinsi"):
+            short = province.aliases[0] if province.aliases else province.code
+            for prefix, alias, title in PROVINCE_AGENCIES:
+                name = f"{prefix} Provinsi {province.name}"
+                add_party(name, "agency", province, title, [f"{alias}-{short}"])
+            regencies = sorted(table.in_province(province.code), key=lambda r: r.code)
+            for regency in [r for r in regencies if r.level != "provinsi"][:2]:
+                for prefix, title in REGENCY_AGENCIES:
+                    add_party(f"{prefix} {regency.name}", "agency", regency, title, [])
+        self.party_province = [code.split(".", 1)[0] for code in self.party_region]
+
+    # --- agreements -------------------------------------------------------------------------
+
+    def push(self, day: int, order: int, *event: Any) -> None:
+        self.event_counter += 1
+        heapq.heappush(self.events, (day, order, self.event_counter, *event))
+
+    def record_events_before(self, day: int) -> None:
+        """Record the queued signatures and handovers dated before `day`, in date order."""
+        events = self.events
+        while events and events[0][0] < day:
+            on, order, _, agreement_id, key, party, number = heapq.heappop(events)
+            place = self.party_place[party] if on % 2 else None
+            if order == 0:  # handover to a region's government
+                self.handover_id += 1
+                note = "diserahkan langsung" if on % 3 == 0 else None
+                payload = {
+                    "key": key,
+                    "to": self.party_name[party],
+                    "date": self.day_iso(on),
+                    "place": place,
+                    "note": note,
+                }
+                seq = self.record(on, "handover.add", payload, key)
+                self.add(
+                    "handover",
+                    (self.handover_id, agreement_id, party + 1, self.day_iso(on), place, note, seq),
+                )
+            else:
+                self.signature_id += 1
+                title = self.party_title[party]
+                payload = {
+                    "key": key,
+                    "party": self.party_name[party],
+                    "date": self.day_iso(on),
+                    "place": place,
+                    "signatory": None,
+                    "title": title,
+                    "number": number,
+                }
+                seq = self.record(on, "signature.add", payload, key)
+                self.add(
+                    "signature",
+                    (
+                        self.signature_id,
+                        agreement_id,
+                        party + 1,
+                        self.day_iso(on),
+                        place,
+                        None,
+                        title,
+                        number,
+                        seq,
+                    ),
+                )
+
+    def agreements(self) -> None:
+        rng = self.rng
+        rand = rng.random  # int(rand() * n) rather than randint(): this loop runs 1M times
+
+        def serial(year: int) -> str:
+            return f"{100 + int(rand() * 900)}/{1 + int(rand() * 9999)}/{year}"
+
+        add_agreement = self.rows["agreement"].append
+        add_side = self.rows["agreement_party"].append
+        entries = self.rows["entry"]
+        day_iso = self.day_iso
+        n_parties = len(self.party_name)
+        span = self.today - self.first  # agreement dates: 2019-01-01 .. yesterday
+        seqs: dict[tuple[str, int], int] = {}
+        recent_ksb: list[tuple[int, str]] = []
+        pending = self.pending_by_province
+        for i in range(self.n):
+            agreement_id = i + 1
+            day = self.first + (i * span) // self.n
+            self.record_events_before(day)
+            kind = "ksb" if rand() < 0.35 else "pks"
+            iso = day_iso(day)
+            year = int(iso[:4])
+            seq = seqs[(kind, year)] = seqs.get((kind, year), 0) + 1
+            key = f"{kind.upper()}-{year}-{seq:04d}"
+            r = rand()
+            k = 2 if r < 0.5 else 3 if r < 0.8 else 4
+            sides = rng.sample(range(n_parties), k)
+            parent_id = parent_key = None
+            if kind == "pks" and recent_ksb and rand() < 0.4:
+                parent_id, parent_key = recent_ksb[int(rand() * len(recent_ksb))]
+            topic = TOPICS[int(rand() * len(TOPICS))]
+            doc = "Kesepakatan Bersama" if kind == "ksb" else "Perjanjian Kerja Sama"
+            title = f"{doc} tentang {topic}"
+            place = self.party_place[sides[0]] if rand() < 0.7 else None
+            start = day if rand() < 0.6 else None
+            end = None
+            if rand() < 0.6:
+                end = (start or day) + 365 * (5 if kind == "ksb" else 1 + int(rand() * 3))
+            numbers = [serial(year) if rand() < 0.4 else None for _ in sides]
+            start_iso = day_iso(start) if start else None
+            end_iso = day_iso(end) if end else None
+            payload = {
+                "key": key,
+                "kind": kind,
+                "title": title,
+                "parent": parent_key,
+                "date": iso,
+                "place": place,
+                "start": start_iso,
+                "end": end_iso,
+                "parties": [
+                    {"party": self.party_name[p], "number": numbers[pos]}
+                    for pos, p in enumerate(sides)
+                ],
+            }
+            entry_seq = self.record(day, "agreement.add", payload, key)
+            add_agreement(
+                (
+                    agreement_id,
+                    key,
+                    kind,
+                    year,
+                    seq,
+                    title,
+                    parent_id,
+                    iso,
+                    place,
+                    start_iso,
+                    end_iso,
+                    entry_seq,
+                )
+            )
+            for pos, p in enumerate(sides):
+                add_side((agreement_id, p + 1, pos + 1, numbers[pos]))
+            if kind == "ksb":
+                recent_ksb.append((agreement_id, key))
+                if len(recent_ksb) > 200:
+                    del recent_ksb[:100]
+
+            if rand() < FULLY_SIGNED:
+                unsigned: set[int] = set()
+            else:
+                unsigned = set(rng.sample(range(k), 1 + int(rand() * (k - 1))))
+            signed_on = {}
+            for pos, p in enumerate(sides):
+                if pos in unsigned:
+                    province = self.party_province[p]
+                    pending[province] = pending.get(province, 0) + 1
+                    continue
+                on = min(day + int(rand() * (SIGN_WITHIN_DAYS + 1)), self.today)
+                signed_on[pos] = on
+                # A number given at signing is stored only when the side had none.
+                number = serial(year) if numbers[pos] is None and rand() < 0.3 else None
+                self.push(on, 1, agreement_id, key, p, number)
+            # Handovers go to a region's government: for an agency side, that counts for it.
+            if unsigned and rand() < HANDOVER_IF_PARTLY_SIGNED:
+                pos = min(unsigned)
+                on = min(day + int(rand() * (HAND_OVER_WITHIN_DAYS + 1)), self.today)
+                self.push(on, 0, agreement_id, key, self.party_gov[sides[pos]], None)
+            elif not unsigned and rand() < HANDOVER_IF_FULLY_SIGNED:
+                pos = int(rand() * k)
+                on = day + int(rand() * (signed_on[pos] - day + 1))
+                self.push(on, 0, agreement_id, key, self.party_gov[sides[pos]], None)
+            if len(entries) >= FLUSH_ROWS:
+                self.flush()
+        self.record_events_before(self.today + 1)
+        self.flush()
+
+
+def create_schema(path: Path) -> None:
+    """Let the project create an empty ledger: its migrations, its pragmas, its application_id."""
+    from kerjasama_cli import db
+
+    if hasattr(db, "write"):  # db.write(path, operation) runs operation in one transaction
+        db.write(path, lambda session: None)
+    else:  # earlier API: a context manager
+        with db.writer(path):  # type: ignore[attr-defined]
+            pass
+
+
+def build(n: int, out_dir: Path, verify: bool) -> dict[str, Any]:
+    """Build the ledger of `n` agreements unless a matching one is cached; return its metadata."""
+    stamp = ledger_stamp()
+    out_dir = out_dir.resolve()
+    path = out_dir / f"ledger-{n}-{stamp}.sqlite"
+    meta_path = out_dir / f"ledger-{n}-{stamp}.json"
+    if path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        meta["path"] = str(path)
+        meta["cached"] = True
+        if verify:
+            meta["verify"] = verify_ledger(path)
+        return meta
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f"ledger-{n}-{stamp}.building.sqlite"
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+    started = time.perf_counter()
+    today = date.today()
+    create_schema(tmp)
+    schema_seconds = time.perf_counter() - started
+
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    conn.execute("PRAGMA cache_size = -131072")  # 128 MiB
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    ).fetchall()
+    conn.execute("BEGIN")
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    builder = LedgerBuilder(conn, n, today)
+    builder.parties()
+    builder.agreements()
+    load_seconds = time.perf_counter() - started - schema_seconds
+    for _, sql in indexes:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    index_seconds = time.perf_counter() - started - schema_seconds - load_seconds
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA locking_mode = NORMAL")
+    conn.execute("PRAGMA journal_mode = WAL")  # as ks leaves its ledgers
+    conn.close()
+    total = time.perf_counter() - started
+    os.replace(tmp, path)
+    meta = {
+        "size": n,
+        "path": str(path),
+        "stamp": stamp,
+        "built_on": today.isoformat(),
+        "seed": SEED,
+        "rows": builder.counts,
+        "expected_pending_by_province": dict(sorted(builder.pending_by_province.items())),
+        "build_seconds": round(total, 1),
+        "build_phases_seconds": {
+            "schema_via_ks": round(schema_seconds, 2),
+            "generate_and_load": round(load_seconds, 1),
+            "of_which_sqlite_inserts": round(builder.insert_seconds, 1),
+            "indexes": round(index_seconds, 1),
+            "analyze": round(total - schema_seconds - load_seconds - index_seconds, 1),
+        },
+        "build_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "file_mib": round(path.stat().st_size / 2**20, 1),
+    }
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    meta["cached"] = False
+    if verify or n <= SMALL_LIMIT:
+        meta["verify"] = verify_ledger(path)
+    return meta
+
+
+def verify_ledger(path: Path) -> dict[str, Any]:
+    """Integrity, foreign keys and the whole hash chain, recomputed with the project's code."""
+    from kerjasama_cli import ledger
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    result: dict[str, Any] = {
+        "quick_check": conn.execute("PRAGMA quick_check").fetchone()[0],
+        "foreign_key_errors": len(conn.execute("PRAGMA foreign_key_check").fetchall()),
+    }
+    prev, broken, count = ledger.GENESIS_HASH, 0, 0
+    for seq, at, by, action, key, payload, prev_hash, digest in conn.execute(
+        "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash "
+        "FROM entry ORDER BY seq"
+    ):
+        count += 1
+        expected = ledger.entry_hash(prev, seq, at, by, action, key, payload)
+        if prev_hash != prev or digest != expected or seq != count:
+            broken += 1
+        prev = digest
+    conn.close()
+    result.update(entries_checked=count, chain_errors=broken)
+    return result
+
+
+# =============================================================================================
+# Child modes: the exact pending SQL, its query plan, counting JSON rows
+# =============================================================================================
+
+
+def sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool | int | float):
+        return str(int(value) if isinstance(value, bool) else value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def pending_sql(province_ref: str, db_path: str | None) -> dict[str, Any]:
+    """PENDING_SQL with the parameters queries.pending binds, as literals; and its plan."""
+    from kerjasama_cli import queries, regions
+
+    province = regions.load().resolve_province(province_ref).code
+    today = date.today()
+    captured: dict[str, Any] = {}
+
+    def capture(text: str, **params: Any) -> list[Any]:
+        captured.update(text=text, params=params)
+        return []
+
+    list(queries.pending(capture, today, province))  # the same call `ks pending -p X` makes
+    text, params = captured["text"], captured["params"]
+    literal = re.sub(r":(\w+)", lambda m: sql_literal(params[m.group(1)]), text)
+    result = {
+        "province": province,
+        "as_of": today.isoformat(),
+        "params": params,
+        "sql": literal.strip() + ";",
+    }
+    if db_path:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        depth: dict[int, int] = {0: -1}
+        plan = []
+        for node, parent, _, detail in conn.execute("EXPLAIN QUERY PLAN " + text, params):
+            depth[node] = depth.get(parent, -1) + 1
+            plan.append("  " * depth[node] + detail)
+        result["plan"] = plan
+        conn.close()
+    return result
+
+
+def count_json(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as f:
+        rows = json.load(f)
+    keys = sorted(rows[0]) if rows else []
+    return {"rows": len(rows), "keys": keys}
+
+
+def child_main(argv: list[str]) -> int:
+    mode = argv[0]
+    if mode == "_build":
+        out_dir, size, verify = Path(argv[1]), int(argv[2]), argv[3] == "1"
+        print(json.dumps(build(size, out_dir, verify)))
+    elif mode == "_sql":
+        print(json.dumps(pending_sql(argv[1], argv[2] if len(argv) > 2 else None)))
+    elif mode == "_count-json":
+        print(json.dumps(count_json(argv[1])))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    return 0
+
+
+# =============================================================================================
+# Parent: run processes and measure them
+# =============================================================================================
+
+
+class BenchError(Exception):
+    pass
+
+
+def run_process(
+    command: list[str], env: dict[str, str], *, tty: bool, stdout: str = os.devnull, errfile: str
+) -> tuple[float, float, bytes]:
+    """Run one fresh process; return (wall seconds, peak RSS MiB, captured tty output).
+
+    Without a tty, stdout goes to `stdout` (default /dev/null) and stderr to `errfile`. With a
+    tty, stdin/stdout/stderr are a new pseudo-terminal of TTY_SIZE, drained as the process writes.
+    The process runs under GNU time, which writes its peak RSS (KiB) to a file; without GNU
+    time, wait4's figure is used (never below this process's own peak).
+    """
+    out = b""
+    rss_file = errfile + ".rss"
+    argv = [str(GNU_TIME), "-f", "%M", "-o", rss_file, *command] if GNU_TIME.exists() else command
+    if tty:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", *TTY_SIZE, 0, 0))
+        actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_DUP2, slave, fd) for fd in (0, 1, 2)]
+        chunks = []
+        started = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+        os.close(slave)
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError as exc:  # EIO: every copy of the slave side is closed
+                if exc.errno != errno.EIO:
+                    raise
+                break
+            if not data:
+                break
+            chunks.append(data)
+        _, status, usage = os.wait4(pid, 0)
+        elapsed = time.perf_counter() - started
+        os.close(master)
+        out = b"".join(chunks)
+    else:
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+            (os.POSIX_SPAWN_OPEN, 2, errfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+        ]
+        started = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
+        elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        detail = out.decode(errors="replace") if tty else Path(errfile).read_text(errors="replace")
+        raise BenchError(f"{' '.join(command)} exited {code}: {detail.strip()[-2000:]}")
+    peak_kib = usage.ru_maxrss
+    if argv is not command:
+        peak_kib = int(Path(rss_file).read_text().split()[-1])
+    return elapsed, peak_kib / 1024, out
+
+
+def run_child(python: str, *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [python, str(Path(__file__).resolve()), *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"bench child {args[0]} failed (exit {done.returncode})")
+    return json.loads(done.stdout)
+
+
+class Measure:
+    """One command measured in every round."""
+
+    def __init__(
+        self,
+        ident: str,
+        label: str,
+        argv: list[str],
+        *,
+        tty: bool,
+        baseline: str | None = None,
+        target: float | None = None,
+        ks: bool = False,
+    ) -> None:
+        self.ident, self.label, self.argv, self.tty = ident, label, argv, tty
+        self.baseline, self.target, self.ks = baseline, target, ks
+        self.seconds: list[float] = []
+        self.rss: list[float] = []
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def tty_rows(output: bytes) -> dict[str, Any]:
+    """Rows drawn in a Rich table (lines whose first cell is a number) and the '… and N more'."""
+    text = output.decode("utf-8", errors="replace")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    shown = len(re.findall(r"^[│┃|]\s*\d+\s*[│┃|]", text, flags=re.M))
+    more = re.search(r"and (\d+) more", text)
+    rest = int(more.group(1)) if more else 0
+    return {"shown": shown, "more": rest, "total": shown + rest}
+
+
+def resolve_python(venv: Path) -> tuple[str, str]:
+    """The venv's python as `ks` runs it (its shebang), and the real interpreter behind it."""
+    python = venv / "bin" / "python3"
+    if not python.exists():
+        raise BenchError(f"no {python}: create the venv (scripts/test.sh) or pass --venv")
+    real = os.path.realpath(python)
+    with open(real, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            raise BenchError(f"{real} is not an interpreter binary (a pyenv shim?)")
+    return str(python), real
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,1000000", help="ledger sizes (agreements)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed rounds (default 5)")
+    parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT, help="cache and results")
+    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="the project's venv")
+    parser.add_argument(
+        "--verify", action="store_true", help="also check the hash chain of large ledgers"
+    )
+    args = parser.parse_args(argv)
+    try:
+        sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
+    except ValueError:
+        parser.error(f"--sizes takes integers separated by commas, not {args.sizes!r}")
+    if not sizes or min(sizes) < 10 or args.repeat < 1:
+        parser.error("sizes must be at least 10 and --repeat at least 1")
+    try:
+        return run(args, sizes)
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def run(args: argparse.Namespace, sizes: list[int]) -> int:
+    out_dir: Path = args.out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    python, python_real = resolve_python(args.venv.resolve())
+    ks = str(args.venv.resolve() / "bin" / "ks")
+    if not Path(ks).exists():
+        raise BenchError(f"no {ks}: install the project into the venv (pip install -e .)")
+    if not SQLITE_SHELL.exists():
+        raise BenchError(f"no {SQLITE_SHELL}: install it with `apt-get install sqlite3`")
+    shell_version = subprocess.run(
+        [str(SQLITE_SHELL), "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+
+    # 1. Ledgers (built in a child process, so this one stays small: see the module docstring).
+    ledgers = {}
+    for n in sizes:
+        print(f"ledger of {n:,} agreements ...", file=sys.stderr, flush=True)
+        meta = run_child(python, "_build", str(out_dir), str(n), "1" if args.verify else "0")
+        state = "cached" if meta["cached"] else f"built in {meta['build_seconds']} s"
+        print(f"  {meta['path']} ({meta['file_mib']} MiB, {state})", file=sys.stderr)
+        if "verify" in meta:
+            print(f"  verify: {meta['verify']}", file=sys.stderr)
+            v = meta["verify"]
+            if v["quick_check"] != "ok" or v["foreign_key_errors"] or v["chain_errors"]:
+                raise BenchError(f"the generated ledger {meta['path']} is inconsistent: {v}")
+        ledgers[n] = meta
+
+    # 2. The commands.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KS_")}
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    env.setdefault("TERM", "xterm-256color")
+    sql = {n: run_child(python, "_sql", PROVINCE, ledgers[n]["path"]) for n in sizes}
+    measures = [
+        Measure("harness", "harness: /usr/bin/time /bin/true", ["/bin/true"], tty=False),
+        Measure("A", 'A: python -c "import sqlite3"', [python, "-c", "import sqlite3"], tty=False),
+        Measure(
+            "help",
+            "ks --help (tty)",
+            [ks, "--help"],
+            tty=True,
+            baseline="A",
+            target=TARGETS["help"],
+            ks=True,
+        ),
+    ]
+    for n in sizes:
+        db = ledgers[n]["path"]
+        small = n <= SMALL_LIMIT
+        pending = [ks, "--db", db, "pending", "--province", PROVINCE]
+        measures += [
+            Measure(
+                f"B{n}",
+                f"B: sqlite3 shell, pending SQL [{n:,}]",
+                [str(SQLITE_SHELL), "-batch", "-init", os.devnull, "-readonly", db, sql[n]["sql"]],
+                tty=False,
+            ),
+            Measure(
+                f"json{n}",
+                f"ks pending --format json [{n:,}]",
+                [*pending, "--format", "json"],
+                tty=False,
+                baseline=f"B{n}",
+                target=None if small else TARGETS["pending_json_large"],
+                ks=True,
+            ),
+            Measure(
+                f"tty{n}",
+                f"ks pending (tty) [{n:,}]",
+                pending,
+                tty=True,
+                baseline="A" if small else f"B{n}",
+                target=TARGETS["pending_tty_small" if small else "pending_tty_large"],
+                ks=True,
+            ),
+        ]
+    by_id = {m.ident: m for m in measures}
+    errfile = str(out_dir / "stderr.txt")
+
+    # 3. Check that every path returns the same rows (untimed; also warms the page cache).
+    checks: dict[int, dict[str, Any]] = {}
+    for n in sizes:
+        shell_out = str(out_dir / f"pending-{n}.txt")
+        json_out = str(out_dir / f"pending-{n}.json")
+        run_process(by_id[f"B{n}"].argv, env, tty=False, stdout=shell_out, errfile=errfile)
+        with open(shell_out, "rb") as f:
+            shell_rows = sum(1 for _ in f)
+        run_process(by_id[f"json{n}"].argv, env, tty=False, stdout=json_out, errfile=errfile)
+        parsed = run_child(python, "_count-json", json_out)
+        _, _, screen = run_process(by_id[f"tty{n}"].argv, env, tty=True, errfile=errfile)
+        (out_dir / f"pending-{n}.tty.txt").write_bytes(screen)
+        table = tty_rows(screen)
+        expected = ledgers[n]["expected_pending_by_province"].get(sql[n]["province"], 0)
+        same = shell_rows == parsed["rows"] == expected and (
+            table["total"] == expected or (table["more"] == 0 and table["shown"] == expected)
+        )
+        checks[n] = {
+            "expected_from_generator": expected,
+            "sqlite3_shell_rows": shell_rows,
+            "json_rows": parsed["rows"],
+            "json_keys": parsed["keys"],
+            "tty_rows_shown": table["shown"],
+            "tty_rows_more": table["more"],
+            "same_rows": same,
+        }
+        print(f"rows [{n:,}]: {checks[n]}", file=sys.stderr)
+        if shell_rows != parsed["rows"]:
+            raise BenchError(
+                f"ks pending --format json gave {parsed['rows']} rows, the sqlite3 shell "
+                f"{shell_rows}, on the ledger of {n:,}"
+            )
+    for m in measures[:3]:  # warm-up for the commands not run above
+        run_process(m.argv, env, tty=m.tty, errfile=errfile)
+
+    # 4. Timed rounds: every command once per round, rotating the order between rounds.
+    load_before = os.getloadavg()
+    for r in range(args.repeat):
+        print(f"round {r + 1}/{args.repeat}", file=sys.stderr, flush=True)
+        shift = r % len(measures)
+        for m in measures[shift:] + measures[:shift]:
+            seconds, rss, _ = run_process(m.argv, env, tty=m.tty, errfile=errfile)
+            m.seconds.append(seconds)
+            m.rss.append(rss)
+    load_after = os.getloadavg()
+    floor_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # 5. Report.
+    rows = []
+    for m in measures:
+        base = by_id[m.baseline] if m.baseline else None
+        ratio = m.median / base.median if base else None
+        checks_pass = []
+        if m.target is not None and ratio is not None:
+            checks_pass.append(ratio < m.target)
+        peak = max(m.rss)
+        if m.ks:
+            checks_pass.append(peak < RSS_TARGET_MIB)
+        rows.append(
+            {
+                "id": m.ident,
+                "what": m.label,
+                "argv": m.argv,
+                "tty": m.tty,
+                "seconds": [round(s, 4) for s in m.seconds],
+                "median_seconds": round(m.median, 4),
+                "baseline": m.baseline,
+                "ratio": round(ratio, 2) if ratio is not None else None,
+                "target_ratio": m.target,
+                "peak_rss_mib": round(peak, 1),
+                "target_rss_mib": RSS_TARGET_MIB if m.ks else None,
+                "pass": all(checks_pass) if checks_pass else None,
+            }
+        )
+    print_table(rows, checks, sql, ledgers, floor_mib)
+    results = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017
+        "repeat": args.repeat,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_before": load_before,
+            "loadavg_after": load_after,
+            "platform": platform.platform(),
+        },
+        "python": python,
+        "python_real": python_real,
+        "python_version": platform.python_version(),
+        "sqlite3_shell": f"{SQLITE_SHELL} {shell_version}",
+        "sqlite3_library": sqlite3.sqlite_version,
+        "tty_rows_cols": list(TTY_SIZE),
+        "rss_method": f"{GNU_TIME} -f %M around every process"
+        if GNU_TIME.exists()
+        else "os.wait4 (never below this harness's own peak, rss_floor_mib)",
+        "rss_floor_mib": None if GNU_TIME.exists() else round(floor_mib, 1),
+        "ledgers": ledgers,
+        "pending_sql": sql,
+        "row_checks": checks,
+        "results": rows,
+    }
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwritten {out_dir / 'results.json'}")
+    return 0
+
+
+def print_table(
+    rows: list[dict[str, Any]],
+    checks: dict[int, dict[str, Any]],
+    sql: dict[int, dict[str, Any]],
+    ledgers: dict[int, dict[str, Any]],
+    floor_mib: float,
+) -> None:
+    width = max(len(r["what"]) for r in rows)
+    print(
+        f"\n{'what':<{width}}  {'median s':>9}  {'ratio':>11}  {'target':>9}  {'result':>6}  "
+        f"{'peak MiB':>8}"
+    )
+    print("-" * (width + 54))
+    for r in rows:
+        base = r["baseline"][0] if r["baseline"] else ""
+        if r["ratio"] is not None:
+            ratio = f"{r['ratio']:.2f}x {base}"
+        else:
+            ratio = "(baseline)" if r["id"][0] in "AB" else "-"
+        target = f"< {r['target_ratio']:g}x {base}" if r["target_ratio"] else "-"
+        result = {True: "pass", False: "FAIL", None: "-"}[r["pass"]]
+        if r["target_ratio"] is None and r["pass"] is not None:  # only the RSS target applies
+            result = "rss ok" if r["pass"] else "RSS!"
+        print(
+            f"{r['what']:<{width}}  {r['median_seconds']:>9.3f}  {ratio:>11}  {target:>9}  "
+            f"{result:>6}  {r['peak_rss_mib']:>8.1f}"
+        )
+    note = "" if GNU_TIME.exists() else f"; RSS is never below this harness's {floor_mib:.1f} MiB"
+    print(
+        f"\npass = ratio under target and (ks only) peak RSS under {RSS_TARGET_MIB:g} MiB; "
+        f"every time includes the harness row{note}"
+    )
+    for n, meta in ledgers.items():
+        how = "cached, " if meta["cached"] else ""
+        print(
+            f"ledger [{n:,}]: {meta['rows']['agreement']:,} agreements, "
+            f"{sum(meta['rows'].values()):,} rows, {meta['file_mib']:,} MiB; "
+            f"{how}built in {meta['build_seconds']} s (peak {meta['build_peak_rss_mib']} MiB)"
+        )
+    for n, c in checks.items():
+        tty = f"{c['tty_rows_shown']} shown + {c['tty_rows_more']} more"
+        print(
+            f"rows [{n:,}] province {sql[n]['province']} as of {sql[n]['as_of']}: "
+            f"sqlite3 {c['sqlite3_shell_rows']}, json {c['json_rows']}, tty {tty}, "
+            f"generator {c['expected_from_generator']} -> "
+            f"{'same' if c['same_rows'] else 'MISMATCH'}"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1].startswith("_"):
+        sys.exit(child_main(sys.argv[1:]))
+    sys.exit(main())
