@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 from tests.conftest import RunKs, ks_executable
 
 from kerjasama_cli import db, ledger
+from kerjasama_cli.queries import Sql
 
 WORKERS = 8
 PROVINCES = ["kaltim", "jatim", "jabar", "jateng", "bali", "ntb", "sulsel", "sumut"]
@@ -25,10 +25,10 @@ SETUP = ledger.Actor("setup", date.today())
 def _setup_one_pks_of_eight_agencies(path: Path) -> list[tuple[str, str]]:
     """One PKS between the tourism agencies of eight provinces; each signs its own side."""
 
-    def setup(session: Session) -> str:
+    def setup(sql: Sql) -> str:
         for province in PROVINCES:
             ledger.add_party(
-                session,
+                sql,
                 SETUP,
                 f"Dinas Pariwisata {province.upper()}",
                 province,
@@ -36,13 +36,13 @@ def _setup_one_pks_of_eight_agencies(path: Path) -> list[tuple[str, str]]:
                 "Kepala Dinas",
             )
         return ledger.add_agreement(
-            session,
+            sql,
             SETUP,
             "pks",
             "Promosi Pariwisata Bersama Delapan Provinsi",
             [f"dispar-{p}" for p in PROVINCES],
             agreed_on=date(2022, 7, 28),
-        )
+        ).key
 
     key = db.write(path, setup)
     return [(key, f"dispar-{p}") for p in PROVINCES]
@@ -51,16 +51,16 @@ def _setup_one_pks_of_eight_agencies(path: Path) -> list[tuple[str, str]]:
 def _setup_eight_ksb(path: Path) -> list[tuple[str, str]]:
     """Eight KSB, each between two neighbours in the list; worker i signs KSB i for province i."""
 
-    def setup(session: Session) -> list[str]:
+    def setup(sql: Sql) -> list[str]:
         return [
             ledger.add_agreement(
-                session,
+                sql,
                 SETUP,
                 "ksb",
                 f"Kerja Sama Pembangunan Daerah {province}-{PROVINCES[(i + 1) % len(PROVINCES)]}",
                 [province, PROVINCES[(i + 1) % len(PROVINCES)]],
                 agreed_on=date(2022, 7, 28),
-            )
+            ).key
             for i, province in enumerate(PROVINCES)
         ]
 
@@ -205,14 +205,14 @@ MIXED_WRITER = textwrap.dedent(
 
     def write(operation, *args):
         actor = ledger.Actor(f"worker-{worker}", date.today())
-        return db.write(path, lambda session: operation(session, actor, *args))
+        return db.write(path, lambda sql: operation(sql, actor, *args))
 
     for round in range(5):
         alias = f"uji-{worker}-{round}"
         write(ledger.add_party, f"Dinas Uji {worker}.{round} Provinsi Jawa Timur", "jatim",
               [alias], "Kepala Dinas")
         key = write(ledger.add_agreement, "pks", f"Uji Coba {worker}.{round}", [alias, "kaltim"],
-                    None, (), date(2022, 7, 28), "Samarinda")
+                    None, (), date(2022, 7, 28), "Samarinda").key
         write(ledger.sign, key, alias, date(2022, 8, 1), "Surabaya")
         write(ledger.handover, [key], "kaltim", date(2022, 8, 2), "Samarinda")
         keys.append(key)
@@ -225,7 +225,7 @@ ROUNDS = 5
 def test_eight_writers_doing_twenty_mixed_writes_each_lose_nothing(
     ledger: Path, run_ks: RunKs
 ) -> None:
-    db.write(ledger, lambda session: None)  # the schema: workers race on writes, not creation
+    db.write(ledger, lambda sql: None)  # the schema: workers race on writes, not creation
 
     processes = [
         _start(ledger, f"worker-{w}", "-c", MIXED_WRITER, str(ledger), str(w))

@@ -25,7 +25,8 @@ class Ledger:
 
     def write(self, operation: Callable[..., Any], *args: Any, today: date = TODAY, **kw: Any):
         actor = Actor("tester", today)
-        return db.write(self.path, lambda session: operation(session, actor, *args, **kw))
+        result = db.write(self.path, lambda sql: operation(sql, actor, *args, **kw))
+        return result.key if isinstance(result, ledger.Added) else result
 
     def read(self, query: Callable[..., Any], *args: Any, **kw: Any):
         with db.reader(self.path) as conn:

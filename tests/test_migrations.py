@@ -29,8 +29,8 @@ def _new_ledger(path: Path) -> None:
     actor = ledger.Actor("tester", date(2022, 9, 10))
     db.write(
         path,
-        lambda session: ledger.add_agreement(
-            session,
+        lambda sql: ledger.add_agreement(
+            sql,
             actor,
             "ksb",
             "Kerja Sama Pembangunan Daerah",

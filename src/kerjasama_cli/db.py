@@ -20,13 +20,14 @@ from kerjasama_cli.errors import LedgerError, LedgerUnavailable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
-    from sqlmodel import Session
+
+    from kerjasama_cli.queries import Sql
 
 ENV_VAR = "KS_DB"
 # "KSLG" in the SQLite header tells our ledgers from any other SQLite file.
 APPLICATION_ID = 0x4B534C47
 # Alembic revisions in order; the last is what this release writes.
-SCHEMA_REVISIONS = ("0001",)
+SCHEMA_REVISIONS = ("0001", "0002")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 BUSY_TIMEOUT_SECONDS = 30.0
 T = TypeVar("T")
@@ -43,12 +44,33 @@ def ledger_path(option: str | os.PathLike[str] | None = None) -> Path:
     return user_data_path("kerjasama", appauthor=False) / "ledger.sqlite"
 
 
+def readonly_uri(path: Path, immutable: bool = False) -> str:
+    """An SQLite URI that opens `path` without any right to change it."""
+    mode = "immutable=1" if immutable else "mode=ro"
+    return f"file:{quote(str(path.resolve()))}?{mode}"
+
+
 def _connect_readonly(path: Path) -> sqlite3.Connection:
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    """Open read-only. On a read-only medium SQLite cannot create the WAL's shared-memory
+    file, so there the file is opened as immutable: nobody can be writing to it."""
+    conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if _writable(path) or ("unable to open" not in str(exc) and "readonly" not in str(exc)):
+            raise
+        return sqlite3.connect(readonly_uri(path, immutable=True), uri=True)
+    except sqlite3.DatabaseError:
+        return conn  # not a database at all: schema_revision says so
+    return conn
 
 
-def _schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
     """Check that `conn` is a ks ledger and return its schema revision (None if still empty)."""
     try:
         (app_id,) = conn.execute("PRAGMA application_id").fetchone()
@@ -89,11 +111,20 @@ def reader(path: Path) -> Iterator[sqlite3.Connection]:
         raise LedgerError(f"{path} is empty, not a ks ledger")
     conn = _connect_readonly(path)
     try:
-        revision = _schema_revision(conn, path)
+        revision = schema_revision(conn, path)
         if revision is None:
             raise LedgerError(f"{path} is not a ks ledger (no tables)")
         _check_revision(revision, path, writing=False)
         yield conn
+    finally:
+        conn.close()
+
+
+def revision_of(path: Path) -> str | None:
+    """The schema revision of the ledger at `path`, whatever version it is."""
+    conn = _connect_readonly(path)
+    try:
+        return schema_revision(conn, path)
     finally:
         conn.close()
 
@@ -107,7 +138,7 @@ def _refuse_foreign_file(path: Path) -> None:
         raise LedgerError(f"{path} is empty, not a ks ledger")
     conn = _connect_readonly(path)
     try:
-        revision = _schema_revision(conn, path)
+        revision = schema_revision(conn, path)
         if revision is None:
             raise LedgerError(f"{path} is an SQLite file without tables, not a ks ledger")
         _check_revision(revision, path, writing=True)
@@ -176,7 +207,7 @@ def _translate(exc: Exception, path: Path) -> Exception:
     return exc
 
 
-def write(path: Path, operation: Callable[[Session], T]) -> T:
+def write(path: Path, operation: Callable[[Sql], T]) -> T:
     """Run `operation` in one BEGIN IMMEDIATE transaction on the ledger; commit if it returns.
 
     A missing ledger is built complete in a private file (schema, identity and the
@@ -207,23 +238,21 @@ def write(path: Path, operation: Callable[[Session], T]) -> T:
                 os.unlink(f"{fresh}{suffix}")
 
 
-def _write_existing(path: Path, operation: Callable[[Session], T]) -> T:
+def _write_existing(path: Path, operation: Callable[[Sql], T]) -> T:
     _refuse_foreign_file(path)
     return _transaction(path, operation, shown_as=path)
 
 
-def _transaction(path: Path, operation: Callable[[Session], T], shown_as: Path) -> T:
+def _transaction(path: Path, operation: Callable[[Sql], T], shown_as: Path) -> T:
     from sqlalchemy.exc import OperationalError
-    from sqlmodel import Session
+
+    from kerjasama_cli.queries import sqlalchemy_sql
 
     engine = _engine(path)
     try:
         with engine.connect() as conn, conn.begin():
             _migrate(conn)
-            with Session(bind=conn) as session:
-                result = operation(session)
-                session.flush()
-                return result
+            return operation(sqlalchemy_sql(conn))
     except OperationalError as exc:
         raise _translate(exc.orig or exc, shown_as) from None
     finally:

@@ -1,13 +1,14 @@
-"""Write operations: register a party, add an agreement, sign, hand over.
+"""Write operations: register a party, add, sign, hand over, void, amend.
 
-Each function runs inside the one `BEGIN IMMEDIATE` transaction that `db.writer` opens,
-checks every rule before writing, and records an entry in the hash-chained entries table
-together with the rows it adds. Nothing is ever updated or deleted.
+Each function runs inside the one `BEGIN IMMEDIATE` transaction that `db.write` opens,
+checks every rule before writing anything, then appends one entry per change to the
+hash-chained entries table; `events.apply` turns each entry into rows. Entries, signatures
+and handovers are never updated or deleted (the database refuses it): a mistake is voided
+or amended by a new entry, and both stay in the history.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -15,23 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from kerjasama_cli import events, queries, regions
+from kerjasama_cli.errors import InvalidInput, NotFound
+from kerjasama_cli.events import GENESIS_HASH, canonical, entry_hash  # noqa: F401 (re-exported)
+from kerjasama_cli.queries import PartyInfo, Sql, first
 
-from kerjasama_cli import queries, regions
-from kerjasama_cli.errors import InvalidInput
-from kerjasama_cli.models import (
-    AGREEMENT_KINDS,
-    Agreement,
-    AgreementParty,
-    Entry,
-    Handover,
-    Party,
-    PartyAlias,
-    Signature,
-)
-from kerjasama_cli.queries import PartyInfo
-
-GENESIS_HASH = "0" * 64
+AGREEMENT_KINDS = ("ksb", "pks")
 # C0 and C1 controls and the Unicode line/paragraph separators: they break lines and
 # terminals. Right-to-left marks, joiners and emoji are text and are kept exactly.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -46,48 +36,11 @@ class Actor:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-# --- entries -----------------------------------------------------------------------------
-
-
-def canonical(value: Any) -> str:
-    """The one JSON text of a value that hashes the same everywhere."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def entry_hash(
-    prev_hash: str, seq: int, at: str, by: str, action: str, key: str | None, payload: str
-) -> str:
-    """SHA-256 over the previous hash and everything the entry says."""
-    body = canonical([prev_hash, seq, at, by, action, key, payload])
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
 def record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    payload: dict[str, Any],
-    agreement_key: str | None = None,
-) -> Entry:
-    """Append one entry to the chain (the caller holds the write lock)."""
-    last = session.exec(select(Entry).order_by(col(Entry.seq).desc()).limit(1)).first()
-    seq = (last.seq or 0) + 1 if last else 1
-    prev_hash = last.hash if last else GENESIS_HASH
-    at = actor.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    text = canonical(payload)
-    entry = Entry(
-        seq=seq,
-        recorded_at=at,
-        recorded_by=actor.by,
-        action=action,
-        agreement_key=agreement_key,
-        payload=text,
-        prev_hash=prev_hash,
-        hash=entry_hash(prev_hash, seq, at, actor.by, action, agreement_key, text),
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+    sql: Sql, actor: Actor, action: str, payload: dict[str, Any], key: str | None = None
+) -> int:
+    """Append and apply one entry (the caller holds the write lock)."""
+    return events.append(sql, actor.by, actor.now, action, payload, key)
 
 
 # --- checks ------------------------------------------------------------------------------
@@ -110,22 +63,20 @@ def not_future(label: str, value: date, actor: Actor) -> date:
     return value
 
 
-def _sql(session: Session) -> queries.Sql:
-    return queries.sqlalchemy_sql(session.connection())
-
-
 # --- parties -----------------------------------------------------------------------------
 
 
-def ensure_party(session: Session, actor: Actor, party: PartyInfo) -> PartyInfo:
+def ensure_party(sql: Sql, actor: Actor, party: PartyInfo) -> PartyInfo:
     """Record a region's government the first time it is used; other parties already exist."""
     if party.id is not None:
         return party
-    entry = record(
-        session,
+    party_id = events.next_id(sql, "party")
+    record(
+        sql,
         actor,
         "party.add",
         {
+            "id": party_id,
             "name": party.name,
             "kind": party.kind,
             "region": party.region_code,
@@ -133,28 +84,13 @@ def ensure_party(session: Session, actor: Actor, party: PartyInfo) -> PartyInfo:
             "signatory_title": party.signatory_title,
         },
     )
-    row = Party(
-        name=party.name,
-        name_key=queries.normalize(party.name),
-        kind=party.kind,
-        region_code=party.region_code,
-        signatory_title=party.signatory_title,
-        entry_seq=entry.seq,  # type: ignore[arg-type]
-    )
-    session.add(row)
-    session.flush()
-    return PartyInfo(row.id, row.name, row.kind, row.region_code, row.signatory_title)
+    return PartyInfo(party_id, party.name, party.kind, party.region_code, party.signatory_title)
 
 
-def resolve(session: Session, actor: Actor, reference: str) -> PartyInfo:
-    return ensure_party(session, actor, queries.resolve_party(_sql(session), reference))
-
-
-def _refuse_taken(session: Session, label: str, value: str) -> None:
+def _refuse_taken(sql: Sql, label: str, value: str) -> None:
     """A new name or alias must not already name a party or a region."""
     key = queries.normalize(value)
-    sql = _sql(session)
-    if queries.first(sql("SELECT 1 FROM party WHERE name_key = :k", k=key)) or queries.first(
+    if first(sql("SELECT 1 FROM party WHERE name_key = :k", k=key)) or first(
         sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)
     ):
         raise InvalidInput(f"{label} {value!r} is already used by a party")
@@ -163,7 +99,7 @@ def _refuse_taken(session: Session, label: str, value: str) -> None:
 
 
 def add_party(
-    session: Session,
+    sql: Sql,
     actor: Actor,
     name: str,
     region: str | None,
@@ -178,26 +114,26 @@ def add_party(
     if region is None and not third_party:
         raise InvalidInput("an agency needs --region (or use --third-party)")
     place = regions.load().resolve(region) if region is not None else None
-    _refuse_taken(session, "name", clean_name)
-    seen: set[str] = set()
+    _refuse_taken(sql, "name", clean_name)
+    seen = {queries.normalize(clean_name)}
     clean_aliases: list[str] = []
     for alias in aliases:
         value = text_value("--alias", alias.strip(), required=True)
         assert value is not None
-        if queries.normalize(value) in seen or queries.normalize(value) == queries.normalize(
-            clean_name
-        ):
+        if queries.normalize(value) in seen:
             raise InvalidInput(f"alias {value!r} is given twice")
-        _refuse_taken(session, "alias", value)
+        _refuse_taken(sql, "alias", value)
         seen.add(queries.normalize(value))
         clean_aliases.append(value)
     kind = "third" if third_party else "agency"
     region_code = place.code if place else None
-    entry = record(
-        session,
+    party_id = events.next_id(sql, "party")
+    record(
+        sql,
         actor,
         "party.add",
         {
+            "id": party_id,
             "name": clean_name,
             "kind": kind,
             "region": region_code,
@@ -205,27 +141,7 @@ def add_party(
             "signatory_title": title,
         },
     )
-    party = Party(
-        name=clean_name,
-        name_key=queries.normalize(clean_name),
-        kind=kind,
-        region_code=region_code,
-        signatory_title=title,
-        entry_seq=entry.seq,  # type: ignore[arg-type]
-    )
-    session.add(party)
-    session.flush()
-    for alias in clean_aliases:
-        session.add(
-            PartyAlias(
-                alias_key=queries.normalize(alias),
-                alias=alias,
-                party_id=party.id,  # type: ignore[arg-type]
-                entry_seq=entry.seq,  # type: ignore[arg-type]
-            )
-        )
-    session.flush()
-    return PartyInfo(party.id, party.name, kind, region_code, title)
+    return PartyInfo(party_id, clean_name, kind, region_code, title)
 
 
 # --- agreements --------------------------------------------------------------------------
@@ -245,8 +161,32 @@ def parse_numbers(values: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _numbers_by_name(
+    sql: Sql, numbers: Sequence[tuple[str, str]], names: Sequence[str]
+) -> dict[str, str]:
+    by_name: dict[str, str] = {}
+    for ref, number in numbers:
+        party = queries.resolve_party(sql, ref)
+        if party.name not in names:
+            raise InvalidInput(
+                f"--number names {party.name}, which is not a party to this agreement"
+            )
+        if party.name in by_name:
+            raise InvalidInput(f"--number for {party.name} is given twice")
+        by_name[party.name] = number
+    return by_name
+
+
+@dataclass(frozen=True)
+class Added:
+    """What `add_agreement` did: the key, and whether it was already recorded (a retry)."""
+
+    key: str
+    already: bool = False
+
+
 def add_agreement(
-    session: Session,
+    sql: Sql,
     actor: Actor,
     kind: str,
     title: str,
@@ -257,19 +197,15 @@ def add_agreement(
     place: str | None = None,
     start_on: date | None = None,
     end_on: date | None = None,
-) -> str:
-    """Record a new KSB or PKS and return its key (KSB-2022-0001)."""
+) -> Added:
+    """Record a new KSB or PKS (KSB-2022-0001); an identical one already recorded is reused."""
     kind = kind.lower()
     if kind not in AGREEMENT_KINDS:
         raise InvalidInput(f"unknown kind {kind!r}; use ksb or pks")
     clean_title = text_value("the title", title, required=True)
     clean_place = text_value("--place", place)
     agreed = not_future("the agreement date", agreed_on or actor.today, actor)
-    if start_on and end_on and end_on < start_on:
-        raise InvalidInput(f"the end {end_on} is before the start {start_on}")
-    if end_on and end_on < agreed:
-        raise InvalidInput(f"the end {end_on} is before the agreement date {agreed}")
-    sql = _sql(session)
+    _check_term(agreed, start_on, end_on)
     parent_info = None
     if parent is not None:
         if kind != "pks":
@@ -284,67 +220,85 @@ def add_agreement(
             raise InvalidInput(f"{name} is named twice among the parties")
     if len(resolved) < 2:
         raise InvalidInput("an agreement needs at least two distinct parties (--party twice)")
-    number_by_name: dict[str, str] = {}
-    for ref, number in numbers:
-        party = queries.resolve_party(sql, ref)
-        if party.name not in names:
-            raise InvalidInput(
-                f"--number names {party.name}, which is not a party to this agreement"
-            )
-        if party.name in number_by_name:
-            raise InvalidInput(f"--number for {party.name} is given twice")
-        number_by_name[party.name] = number
-    recorded = [ensure_party(session, actor, p) for p in resolved]
-
+    number_by_name = _numbers_by_name(sql, numbers, names)
+    content = {
+        "kind": kind,
+        "title": clean_title,
+        "parent": parent_info.key if parent_info else None,
+        "date": agreed.isoformat(),
+        "place": clean_place,
+        "start": start_on.isoformat() if start_on else None,
+        "end": end_on.isoformat() if end_on else None,
+    }
+    sides = [{"party": name, "number": number_by_name.get(name)} for name in names]
+    if (existing := _same_agreement(sql, content, sides)) is not None:
+        return Added(existing, already=True)
+    recorded = [ensure_party(sql, actor, p) for p in resolved]
     year = agreed.year
-    last_seq = session.exec(
-        select(func.max(Agreement.seq)).where(Agreement.kind == kind, Agreement.year == year)
-    ).one()
-    seq = (last_seq or 0) + 1
-    key = f"{kind.upper()}-{year}-{seq:04d}"
-    entry = record(
-        session,
+    row = first(
+        sql(
+            "SELECT COALESCE(max(seq), 0) + 1 FROM agreement WHERE kind = :kind AND year = :year",
+            kind=kind,
+            year=year,
+        )
+    )
+    number = int(row[0]) if row else 1
+    key = f"{kind.upper()}-{year}-{number:04d}"
+    record(
+        sql,
         actor,
         "agreement.add",
         {
+            "id": events.next_id(sql, "agreement"),
             "key": key,
-            "kind": kind,
-            "title": clean_title,
-            "parent": parent_info.key if parent_info else None,
-            "date": agreed.isoformat(),
-            "place": clean_place,
-            "start": start_on.isoformat() if start_on else None,
-            "end": end_on.isoformat() if end_on else None,
-            "parties": [{"party": p.name, "number": number_by_name.get(p.name)} for p in recorded],
+            "year": year,
+            "seq": number,
+            "parent_id": parent_info.id if parent_info else None,
+            **content,
+            "parties": [
+                {"party": p.name, "party_id": p.id, "number": number_by_name.get(p.name)}
+                for p in recorded
+            ],
         },
-        agreement_key=key,
+        key,
     )
-    agreement = Agreement(
-        key=key,
-        kind=kind,
-        year=year,
-        seq=seq,
-        title=clean_title,  # type: ignore[arg-type]
-        parent_id=parent_info.id if parent_info else None,
-        agreed_on=agreed,
-        place=clean_place,
-        start_on=start_on,
-        end_on=end_on,
-        entry_seq=entry.seq,  # type: ignore[arg-type]
+    return Added(key)
+
+
+def _check_term(agreed: date, start_on: date | None, end_on: date | None) -> None:
+    if start_on and end_on and end_on < start_on:
+        raise InvalidInput(f"the end {end_on} is before the start {start_on}")
+    if end_on and end_on < agreed:
+        raise InvalidInput(f"the end {end_on} is before the agreement date {agreed}")
+
+
+def _same_agreement(sql: Sql, content: dict[str, Any], sides: list[dict[str, Any]]) -> str | None:
+    """The key of an agreement recorded with exactly this content, if any (a retried command)."""
+    rows = sql(
+        "SELECT a.id, a.key, p.key FROM agreement a LEFT JOIN agreement p ON p.id = a.parent_id "
+        "WHERE a.kind = :kind AND a.title = :title AND a.agreed_on = :date",
+        kind=content["kind"],
+        title=content["title"],
+        date=content["date"],
     )
-    session.add(agreement)
-    session.flush()
-    for position, party in enumerate(recorded, start=1):
-        session.add(
-            AgreementParty(
-                agreement_id=agreement.id,  # type: ignore[arg-type]
-                party_id=party.id,  # type: ignore[arg-type]
-                position=position,
-                number=number_by_name.get(party.name),
-            )
+    for agreement_id, key, parent_key in list(rows):
+        info = queries.find_agreement(sql, key)
+        same_fields = (
+            parent_key == content["parent"]
+            and info.place == content["place"]
+            and _iso(info.start_on) == content["start"]
+            and _iso(info.end_on) == content["end"]
         )
-    session.flush()
-    return key
+        recorded = [
+            {"party": s.party.name, "number": s.number} for s in queries.sides(sql, agreement_id)
+        ]
+        if same_fields and recorded == sides:
+            return str(key)
+    return None
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 # --- signatures --------------------------------------------------------------------------
@@ -359,6 +313,7 @@ class Signed:
     signed_on: date
     in_force: bool
     warnings: list[str]
+    already: bool = False  # the same signature was recorded before: nothing was added
 
 
 def _side_of(sides: list[queries.Side], party: PartyInfo, key: str) -> queries.Side:
@@ -370,7 +325,7 @@ def _side_of(sides: list[queries.Side], party: PartyInfo, key: str) -> queries.S
 
 
 def sign(
-    session: Session,
+    sql: Sql,
     actor: Actor,
     key: str,
     party_ref: str,
@@ -380,37 +335,45 @@ def sign(
     title: str | None = None,
     number: str | None = None,
 ) -> Signed:
-    """Record one party's signature on an agreement."""
-    sql = _sql(session)
+    """Record one party's signature on an agreement (a retry of the same one adds nothing)."""
     agreement = queries.find_agreement(sql, key)
     party = queries.resolve_party(sql, party_ref)
     agreement_sides = queries.sides(sql, agreement.id)
     side = _side_of(agreement_sides, party, agreement.key)
-    if side.signed_on is not None:
-        raise InvalidInput(
-            f"{party.name} already signed {agreement.key} on {side.signed_on.isoformat()}"
-        )
     on = not_future("the signing date", signed_on or actor.today, actor)
+    clean_place = text_value("--place", place)
+    clean_signatory = text_value("--signatory", signatory)
+    clean_title = text_value("--title", title) or party.signatory_title
+    clean_number = text_value("--number", number)
+    in_force = all(s.signed_on is not None or s is side for s in agreement_sides)
+    if side.signed_on is not None:
+        same = (side.signed_on, side.place, side.signatory, side.title) == (
+            on,
+            clean_place,
+            clean_signatory,
+            clean_title,
+        ) and clean_number in (None, side.number)
+        if same:
+            return Signed(agreement.key, party.name, on, in_force, [], already=True)
+        raise InvalidInput(
+            f"{party.name} already signed {agreement.key} on {side.signed_on.isoformat()} "
+            f"(entry {side.signature_seq}; void it first to record a different signature)"
+        )
     if on < agreement.agreed_on:
         raise InvalidInput(
             f"the signing date {on} is before {agreement.key}'s date {agreement.agreed_on}"
         )
-    clean_number = text_value("--number", number)
     if clean_number is not None and side.number not in (None, clean_number):
         raise InvalidInput(
             f"{party.name}'s number on {agreement.key} is already {side.number!r}, "
-            f"not {clean_number!r}"
+            f"not {clean_number!r} (correct it with ks amend)"
         )
-    clean_place = text_value("--place", place)
-    clean_signatory = text_value("--signatory", signatory)
-    clean_title = text_value("--title", title) or party.signatory_title
     warnings = []
     if agreement.parent_id is not None:
-        parent_key, unsigned = queries.first(
+        parent_key, unsigned = first(
             sql(
-                "SELECT a.key, (SELECT count(*) FROM agreement_party ap WHERE "
-                "ap.agreement_id = a.id AND NOT EXISTS (SELECT 1 FROM signature s WHERE "
-                "s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id)) "
+                f"SELECT a.key, (SELECT count(*) FROM agreement_party ap WHERE "
+                f"ap.agreement_id = a.id AND NOT EXISTS ({queries.VALID_SIGNATURE_OF_SIDE})) "
                 "FROM agreement a WHERE a.id = :id",
                 id=agreement.parent_id,
             )
@@ -420,35 +383,24 @@ def sign(
                 f"{agreement.key} implements {parent_key}, which is not yet in force "
                 f"({unsigned} signature(s) missing)"
             )
-    entry = record(
-        session,
+    record(
+        sql,
         actor,
         "signature.add",
         {
+            "id": events.next_id(sql, "signature"),
             "key": agreement.key,
+            "agreement_id": agreement.id,
             "party": party.name,
+            "party_id": party.id,
             "date": on.isoformat(),
             "place": clean_place,
             "signatory": clean_signatory,
             "title": clean_title,
             "number": clean_number,
         },
-        agreement_key=agreement.key,
+        agreement.key,
     )
-    session.add(
-        Signature(
-            agreement_id=agreement.id,
-            party_id=party.id,  # type: ignore[arg-type]
-            signed_on=on,
-            place=clean_place,
-            signatory=clean_signatory,
-            title=clean_title,
-            number=clean_number if side.number is None else None,
-            entry_seq=entry.seq,  # type: ignore[arg-type]
-        )
-    )
-    session.flush()
-    in_force = all(s.signed_on is not None or s is side for s in agreement_sides)
     return Signed(agreement.key, party.name, on, in_force, warnings)
 
 
@@ -470,10 +422,11 @@ def covers(recipient: PartyInfo, party: PartyInfo) -> bool:
 class HandedOver:
     key: str
     waiting_at: list[str]  # the unsigned parties the handover counts for
+    already: bool = False  # the same handover was recorded before: nothing was added
 
 
 def handover(
-    session: Session,
+    sql: Sql,
     actor: Actor,
     keys: Sequence[str],
     recipient_ref: str,
@@ -484,12 +437,11 @@ def handover(
     """Record that the originals of `keys` were delivered to a party for signature."""
     if not keys:
         raise InvalidInput("name at least one agreement key")
-    sql = _sql(session)
     on = not_future("the handover date", handed_on or actor.today, actor)
     clean_place = text_value("--place", place)
     clean_note = text_value("--note", note)
     recipient = queries.resolve_party(sql, recipient_ref)
-    plan: list[tuple[queries.AgreementInfo, list[str]]] = []
+    plan: list[tuple[queries.AgreementInfo, list[str], bool]] = []
     seen: set[str] = set()
     for key in keys:
         agreement = queries.find_agreement(sql, key)
@@ -507,33 +459,188 @@ def handover(
         ]
         if not waiting:
             raise InvalidInput(f"{agreement.key} has nothing left to sign at {recipient.name}")
-        plan.append((agreement, waiting))
-    recipient = ensure_party(session, actor, recipient)
+        already = recipient.id is not None and (on, clean_place, clean_note) in [
+            (h.handed_on, h.place, h.note)
+            for h in queries.handovers(sql, agreement.id)
+            if h.recipient_id == recipient.id
+        ]
+        plan.append((agreement, waiting, already))
+    recipient = ensure_party(sql, actor, recipient)
     results = []
-    for agreement, waiting in plan:
-        entry = record(
-            session,
-            actor,
-            "handover.add",
-            {
-                "key": agreement.key,
-                "to": recipient.name,
-                "date": on.isoformat(),
-                "place": clean_place,
-                "note": clean_note,
-            },
-            agreement_key=agreement.key,
-        )
-        session.add(
-            Handover(
-                agreement_id=agreement.id,
-                recipient_id=recipient.id,  # type: ignore[arg-type]
-                handed_on=on,
-                place=clean_place,
-                note=clean_note,
-                entry_seq=entry.seq,  # type: ignore[arg-type]
+    for agreement, waiting, already in plan:
+        if not already:
+            record(
+                sql,
+                actor,
+                "handover.add",
+                {
+                    "id": events.next_id(sql, "handover"),
+                    "key": agreement.key,
+                    "agreement_id": agreement.id,
+                    "to": recipient.name,
+                    "to_id": recipient.id,
+                    "date": on.isoformat(),
+                    "place": clean_place,
+                    "note": clean_note,
+                },
+                agreement.key,
             )
-        )
-        results.append(HandedOver(agreement.key, waiting))
-    session.flush()
+        results.append(HandedOver(agreement.key, waiting, already))
     return results
+
+
+# --- corrections -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voided:
+    seq: int  # the voiding entry
+    target: int  # the entry voided
+    action: str
+    key: str | None
+    description: str
+
+
+def void(
+    sql: Sql,
+    actor: Actor,
+    target: str,
+    reason: str,
+    party_ref: str | None = None,
+) -> Voided:
+    """Reverse a mistaken signature or handover: both entries stay in the history.
+
+    `target` is an entry number (`17`, `#17`), or an agreement key with `party_ref` for that
+    party's current signature.
+    """
+    clean_reason = text_value("--reason", reason, required=True)
+    seq = _void_target(sql, target, party_ref)
+    row = first(sql("SELECT action, agreement_key, payload FROM entry WHERE seq = :seq", seq=seq))
+    if row is None:
+        raise NotFound(f"no entry {seq}")
+    action, key, payload_text = row
+    if action not in events.VOIDABLE:
+        raise InvalidInput(
+            f"entry {seq} is a {action}; only signatures and handovers can be voided "
+            "(use ks amend for an agreement's details)"
+        )
+    if first(
+        sql(
+            "SELECT seq FROM entry e JOIN void v ON v.entry_seq = e.seq WHERE v.target_seq = :seq",
+            seq=seq,
+        )
+    ):
+        raise InvalidInput(f"entry {seq} is already void")
+    payload = json.loads(payload_text)
+    if action == "signature.add":
+        description = f"{payload['party']}'s signature of {payload['date']} on {key}"
+    else:
+        description = f"the handover of {key} to {payload['to']} on {payload['date']}"
+    voiding = record(
+        sql,
+        actor,
+        "entry.void",
+        {
+            "id": events.next_id(sql, "void"),
+            "target": seq,
+            "action": action,
+            "reason": clean_reason,
+        },
+        key,
+    )
+    return Voided(voiding, seq, action, key, description)
+
+
+def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
+    text = target.strip().lstrip("#")
+    if party_ref is None:
+        if not text.isdigit():
+            raise InvalidInput(
+                f"{target!r} is not an entry number; give one from ks log, "
+                "or an agreement key with --party"
+            )
+        return int(text)
+    agreement = queries.find_agreement(sql, target)
+    party = queries.resolve_party(sql, party_ref)
+    side = _side_of(queries.sides(sql, agreement.id), party, agreement.key)
+    if side.signature_seq is None:
+        raise InvalidInput(f"{party.name} has not signed {agreement.key}; nothing to void")
+    return side.signature_seq
+
+
+def amend(
+    sql: Sql,
+    actor: Actor,
+    key: str,
+    reason: str,
+    title: str | None = None,
+    agreed_on: date | None = None,
+    place: str | None = None,
+    start_on: date | None = None,
+    end_on: date | None = None,
+    numbers: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """Correct an agreement's title, date, place, term or numbers; returns what changed."""
+    clean_reason = text_value("--reason", reason, required=True)
+    agreement = queries.find_agreement(sql, key)
+    changes: dict[str, list[str | None]] = {}
+
+    def change(name: str, old: Any, new: Any) -> None:
+        if new is not None and new != old:
+            changes[name] = [_text(old), _text(new)]
+
+    change("title", agreement.title, text_value("the title", title, required=title is not None))
+    change("place", agreement.place, text_value("--place", place))
+    change("start", agreement.start_on, start_on)
+    change("end", agreement.end_on, end_on)
+    if agreed_on is not None:
+        not_future("the agreement date", agreed_on, actor)
+        earliest = _earliest_event(sql, agreement.id)
+        if earliest is not None and agreed_on > earliest:
+            raise InvalidInput(
+                f"{agreement.key} has a signature or handover on {earliest}; "
+                f"its date cannot be after that"
+            )
+        change("date", agreement.agreed_on, agreed_on)
+    _check_term(
+        agreed_on or agreement.agreed_on, start_on or agreement.start_on, end_on or agreement.end_on
+    )
+    sides = queries.sides(sql, agreement.id)
+    names = [s.party.name for s in sides]
+    new_numbers = []
+    for name, number in _numbers_by_name(sql, numbers, names).items():
+        side = next(s for s in sides if s.party.name == name)
+        if number != side.number:
+            new_numbers.append(
+                {"party": name, "party_id": side.party.id, "old": side.number, "new": number}
+            )
+    if not changes and not new_numbers:
+        raise InvalidInput(
+            f"nothing to change: give the new --title, --date, --place, "
+            f"--start, --end or --number for {agreement.key}"
+        )
+    payload = {
+        "key": agreement.key,
+        "agreement_id": agreement.id,
+        "reason": clean_reason,
+        "changes": changes,
+        "numbers": new_numbers,
+    }
+    record(sql, actor, "agreement.amend", payload, agreement.key)
+    return payload
+
+
+def _text(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _earliest_event(sql: Sql, agreement_id: int) -> date | None:
+    row = first(
+        sql(
+            "SELECT min(d) FROM ("
+            "SELECT min(signed_on) AS d FROM signature WHERE agreement_id = :id UNION ALL "
+            "SELECT min(handed_on) FROM handover WHERE agreement_id = :id) AS events",
+            id=agreement_id,
+        )
+    )
+    return date.fromisoformat(str(row[0])) if row and row[0] else None

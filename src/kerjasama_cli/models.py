@@ -94,11 +94,15 @@ class AgreementParty(SQLModel, table=True):
 
 
 class Signature(SQLModel, table=True):
-    """A party's signature on an agreement: one per party (the unique constraint enforces it)."""
+    """A party's signature on an agreement. One stands per party: a mistaken one is voided
+    (see Void), never deleted, and the party may then sign again."""
 
     __table_args__ = (
-        # Party first: one party's signatures sit together, as the pending query reads them.
-        UniqueConstraint("party_id", "agreement_id"),
+        # Party first, as the pending query reads them; with the entry, the index alone
+        # answers "is there a signature that was not voided?".
+        Index(
+            "ix_signature_party_id_agreement_id_entry_seq", "party_id", "agreement_id", "entry_seq"
+        ),
         ForeignKeyConstraint(
             ["agreement_id", "party_id"],
             ["agreement_party.agreement_id", "agreement_party.party_id"],
@@ -113,6 +117,15 @@ class Signature(SQLModel, table=True):
     signatory: str | None = None
     title: str | None = None
     number: str | None = None
+    entry_seq: int = Field(foreign_key="entry.seq")
+
+
+class Void(SQLModel, table=True):
+    """A signature or handover entry declared a mistake: it stops counting, and stays."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_seq: int = Field(foreign_key="entry.seq", unique=True)  # voided at most once
+    reason: str
     entry_seq: int = Field(foreign_key="entry.seq")
 
 

@@ -7,6 +7,7 @@ and a SQLAlchemy connection inside write transactions (and PostgreSQL later).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,13 @@ def normalize(reference: str) -> str:
     """How names, aliases and references compare: case-insensitive, spaces folded."""
     return " ".join(reference.casefold().split())
 
+
+# A signature or handover counts unless a later entry voided it.
+NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = {}.entry_seq)"
+VALID_SIGNATURE_OF_SIDE = (
+    "SELECT 1 FROM signature s WHERE s.agreement_id = ap.agreement_id "
+    "AND s.party_id = ap.party_id AND " + NOT_VOIDED.format("s")
+)
 
 # --- parties -----------------------------------------------------------------------------
 
@@ -219,19 +227,43 @@ class Side:
     signatory: str | None
     title: str | None
     place: str | None
+    signature_seq: int | None  # the entry that recorded the signature
 
 
 def sides(sql: Sql, agreement_id: int) -> list[Side]:
     """Each party of an agreement, in the order given, with its signature if signed."""
     rows = sql(
-        f"SELECT {_PARTY_COLUMNS}, ap.position, COALESCE(s.number, ap.number), "
-        "s.signed_on, s.signatory, s.title, s.place "
+        f"SELECT {_PARTY_COLUMNS}, ap.position, ap.number, "
+        "s.signed_on, s.signatory, s.title, s.place, s.entry_seq "
         "FROM agreement_party ap JOIN party p ON p.id = ap.party_id "
         "LEFT JOIN signature s ON s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id "
+        f"AND {NOT_VOIDED.format('s')} "
         "WHERE ap.agreement_id = :id ORDER BY ap.position",
         id=agreement_id,
     )
-    return [Side(_party(r[:5]), r[5], r[6], _date(r[7]), r[8], r[9], r[10]) for r in rows]
+    return [Side(_party(r[:5]), r[5], r[6], _date(r[7]), r[8], r[9], r[10], r[11]) for r in rows]
+
+
+@dataclass(frozen=True)
+class HandoverInfo:
+    seq: int
+    recipient_id: int
+    recipient: str
+    handed_on: date
+    place: str | None
+    note: str | None
+
+
+def handovers(sql: Sql, agreement_id: int) -> list[HandoverInfo]:
+    """The handovers of an agreement that stand (not voided), oldest first."""
+    rows = sql(
+        "SELECT h.entry_seq, h.recipient_id, p.name, h.handed_on, h.place, h.note "
+        "FROM handover h JOIN party p ON p.id = h.recipient_id "
+        f"WHERE h.agreement_id = :id AND {NOT_VOIDED.format('h')} "
+        "ORDER BY h.handed_on, h.id",
+        id=agreement_id,
+    )
+    return [HandoverInfo(r[0], r[1], r[2], _date(r[3]), r[4], r[5]) for r in rows]  # type: ignore[arg-type]
 
 
 def status(unsigned: int, end_on: date | None, as_of: date) -> str:
@@ -260,14 +292,15 @@ def agreement_detail(sql: Sql, key: str, as_of: date) -> dict[str, Any]:
             id=agreement.id,
         )
     ]
-    handovers = [
-        {"date": str(on), "to": to, "place": place, "note": note}
-        for on, to, place, note in sql(
-            "SELECT h.handed_on, p.name, h.place, h.note FROM handover h "
-            "JOIN party p ON p.id = h.recipient_id WHERE h.agreement_id = :id "
-            "ORDER BY h.handed_on, h.id",
-            id=agreement.id,
-        )
+    delivered = [
+        {
+            "date": h.handed_on.isoformat(),
+            "to": h.recipient,
+            "place": h.place,
+            "note": h.note,
+            "entry": h.seq,
+        }
+        for h in handovers(sql, agreement.id)
     ]
     unsigned = sum(1 for s in agreement_sides if s.signed_on is None)
     return {
@@ -281,7 +314,7 @@ def agreement_detail(sql: Sql, key: str, as_of: date) -> dict[str, Any]:
         "start": _iso(agreement.start_on),
         "end": _iso(agreement.end_on),
         "parties": [_side_json(s) for s in agreement_sides],
-        "handovers": handovers,
+        "handovers": delivered,
         "children": children,
     }
 
@@ -299,6 +332,7 @@ def _side_json(side: Side) -> dict[str, Any]:
         "signatory": side.signatory,
         "title": side.title,
         "place": side.place,
+        "entry": side.signature_seq,
     }
 
 
@@ -312,13 +346,14 @@ def list_agreements(
     """Agreements in key order with their sides, streamed: one query, grouped as it is read."""
     rows = sql(
         "SELECT a.id, a.key, a.kind, a.title, a.agreed_on, a.place, a.start_on, a.end_on, "
-        "pa.key, p.name, p.region_code, COALESCE(s.number, ap.number), s.signed_on, "
+        "pa.key, p.name, p.region_code, ap.number, s.signed_on, "
         "s.signatory, s.title, s.place "
         "FROM agreement a "
         "LEFT JOIN agreement pa ON pa.id = a.parent_id "
         "JOIN agreement_party ap ON ap.agreement_id = a.id "
         "JOIN party p ON p.id = ap.party_id "
         "LEFT JOIN signature s ON s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id "
+        f"AND {NOT_VOIDED.format('s')} "
         "WHERE (:kind IS NULL OR a.kind = :kind) AND (:province IS NULL OR EXISTS ("
         "  SELECT 1 FROM agreement_party ap2 JOIN party p2 ON p2.id = ap2.party_id "
         "  WHERE ap2.agreement_id = a.id AND substr(p2.region_code, 1, 2) = :province)) "
@@ -373,6 +408,7 @@ SELECT key, kind, title, party, region_code, since FROM (
          COALESCE((
            SELECT max(h.handed_on) FROM handover h JOIN party r ON r.id = h.recipient_id
            WHERE h.agreement_id = ap.agreement_id AND h.handed_on <= :as_of
+             AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = h.entry_seq)
              AND (h.recipient_id = ap.party_id
                   OR (r.kind = 'government' AND p.kind = 'agency'
                       AND r.region_code = p.region_code))
@@ -386,7 +422,8 @@ SELECT key, kind, title, party, region_code, since FROM (
     AND (:kind IS NULL OR a.kind = :kind)
     AND NOT EXISTS (
       SELECT 1 FROM signature s
-      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id{signed_by_then})
+      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id{signed_by_then}
+        AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = s.entry_seq))
 ) AS waiting{wait_filter}
 ORDER BY since, key, position
 """
@@ -448,3 +485,74 @@ def pending(
             "waiting_since": since_text,
             "waiting_days": as_of_ordinal - fromisoformat(since_text).toordinal(),
         }
+
+
+# --- history and status ------------------------------------------------------------------
+
+
+def log_entries(
+    sql: Sql, key: str | None = None, since: date | None = None
+) -> Iterator[dict[str, Any]]:
+    """Entries in order, of the whole ledger or of one agreement, with what voided them."""
+    wanted = find_agreement(sql, key).key if key else None
+    rows = sql(
+        "SELECT e.seq, e.recorded_at, e.recorded_by, e.action, e.agreement_key, e.payload, "
+        "e.hash, (SELECT v.entry_seq FROM void v WHERE v.target_seq = e.seq) "
+        "FROM entry e WHERE (:key IS NULL OR e.agreement_key = :key) "
+        "AND (:since IS NULL OR e.recorded_at >= :since) ORDER BY e.seq",
+        key=wanted,
+        since=since.isoformat() if since else None,
+    )
+    for seq, at, by, action, agreement, payload, digest, voided_by in rows:
+        values = json.loads(payload)
+        yield {
+            "seq": seq,
+            "recorded_at": at,
+            "recorded_by": by,
+            "action": action,
+            "agreement": agreement,
+            "summary": describe(action, values),
+            "voided_by": voided_by,
+            "values": values,
+            "hash": digest,
+        }
+
+
+def describe(action: str, p: dict[str, Any]) -> str:
+    """One line saying what an entry recorded, for people."""
+    if action == "party.add":
+        return f"registered {p['name']}"
+    if action == "agreement.add":
+        names = " and ".join(side["party"] for side in p["parties"])
+        return f"added {p['key']} ({p['date']}): {p['title']} between {names}"
+    if action == "signature.add":
+        return f"{p['party']} signed {p['key']} on {p['date']}"
+    if action == "handover.add":
+        return f"{p['key']} handed over to {p['to']} on {p['date']}"
+    if action == "entry.void":
+        return f"voided entry {p['target']}: {p['reason']}"
+    if action == "agreement.amend":
+        changed = [f"{name} {old!r} -> {new!r}" for name, (old, new) in p["changes"].items()]
+        changed += [f"number of {n['party']} {n['old']!r} -> {n['new']!r}" for n in p["numbers"]]
+        return f"amended {p['key']}: {'; '.join(changed)} ({p['reason']})"
+    return action
+
+
+def ledger_status(sql: Sql) -> dict[str, Any]:
+    """Counts and the head of the chain: what `ks db status` shows."""
+
+    def count(query: str) -> int:
+        row = first(sql(query))
+        return int(row[0]) if row else 0
+
+    head = first(sql("SELECT seq, hash, recorded_at FROM entry ORDER BY seq DESC LIMIT 1"))
+    return {
+        "parties": count("SELECT count(*) FROM party"),
+        "agreements": count("SELECT count(*) FROM agreement"),
+        "signatures": count(f"SELECT count(*) FROM signature s WHERE {NOT_VOIDED.format('s')}"),
+        "handovers": count(f"SELECT count(*) FROM handover h WHERE {NOT_VOIDED.format('h')}"),
+        "voided": count("SELECT count(*) FROM void"),
+        "entries": head[0] if head else 0,
+        "head": head[1] if head else None,
+        "last_recorded_at": head[2] if head else None,
+    }

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from kerjasama_cli.ledger import Actor
+    from kerjasama_cli.queries import Sql
 
 from kerjasama_cli.cli.app import (
     DATE_HELP,
@@ -101,9 +100,9 @@ def add_agreement(
     end_on = parse_date_option("--end", end)
     numbers = ledger.parse_numbers(number or [])
 
-    def add(session: "Session", actor: "Actor") -> dict[str, Any]:
-        key = ledger.add_agreement(
-            session,
+    def add(sql: "Sql", actor: "Actor") -> tuple[dict[str, Any], bool]:
+        added = ledger.add_agreement(
+            sql,
             actor,
             kind.value,
             title,
@@ -115,18 +114,19 @@ def add_agreement(
             start_on,
             end_on,
         )
-        return queries.agreement_detail(
-            queries.sqlalchemy_sql(session.connection()), key, actor.today
-        )
+        return queries.agreement_detail(sql, added.key, actor.today), added.already
 
-    detail = write(ctx, add)
+    detail, already = write(ctx, add)
     key = detail["key"]
     if fmt is CreatedFormat.json:
         render.write_json(detail)
     else:
         print(key)
     names = " and ".join(p["party"] for p in detail["parties"])
-    render.message(f"recorded {key}: {detail['title']} ({names})")
+    if already:
+        render.message(f"already recorded as {key}: {detail['title']} ({names}); nothing added")
+    else:
+        render.message(f"recorded {key}: {detail['title']} ({names})")
 
 
 @app.command("sign")
@@ -174,14 +174,20 @@ def sign(
     signed_on = parse_date_option("--date", on)
     result = write(
         ctx,
-        lambda session, actor: ledger.sign(
-            session, actor, key, party, signed_on, place, signatory, title, number
+        lambda sql, actor: ledger.sign(
+            sql, actor, key, party, signed_on, place, signatory, title, number
         ),
     )
     for text in result.warnings:
         render.warning(text)
     state = "now in force" if result.in_force else "still awaiting signatures"
-    print(f"{result.key} signed by {result.party} on {result.signed_on.isoformat()}; {state}")
+    if result.already:
+        print(
+            f"{result.key} was already signed by {result.party} on {result.signed_on}; "
+            f"nothing added ({state})"
+        )
+    else:
+        print(f"{result.key} signed by {result.party} on {result.signed_on.isoformat()}; {state}")
 
 
 @app.command("handover")
@@ -228,10 +234,11 @@ def handover(
     handed_on = parse_date_option("--date", on)
     results = write(
         ctx,
-        lambda session, actor: ledger.handover(session, actor, keys, to, handed_on, place, note),
+        lambda sql, actor: ledger.handover(sql, actor, keys, to, handed_on, place, note),
     )
     for item in results:
-        print(f"{item.key} handed over, waiting at {', '.join(item.waiting_at)}")
+        done = "was already recorded as handed over" if item.already else "handed over"
+        print(f"{item.key} {done}, waiting at {', '.join(item.waiting_at)}")
 
 
 class Status(StrEnum):

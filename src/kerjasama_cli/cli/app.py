@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from kerjasama_cli.ledger import Actor
     from kerjasama_cli.queries import Sql
 
@@ -163,14 +161,21 @@ def reading(ctx: typer.Context) -> Iterator["Sql"]:
         yield queries.sqlite_sql(conn)
 
 
-def write(ctx: typer.Context, operation: "Callable[[Session, Actor], T]") -> T:
+def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
     """Run one write operation in its own transaction on the ledger (created if missing)."""
     from kerjasama_cli import db
 
     options = settings(ctx)
     actor = options.actor()
-    return db.write(options.path, lambda session: operation(session, actor))
+    return db.write(options.path, lambda sql: operation(sql, actor))
 
 
 # Register the commands (each module only imports typer and the standard library at the top).
-from kerjasama_cli.cli import agreements, parties, pending, regions_cmd  # noqa: E402, F401
+from kerjasama_cli.cli import (  # noqa: E402, F401
+    agreements,
+    db_cmd,
+    history,
+    parties,
+    pending,
+    regions_cmd,
+)

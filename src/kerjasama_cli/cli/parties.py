@@ -82,8 +82,8 @@ def add(
 
     party = write(
         ctx,
-        lambda session, actor: ledger.add_party(
-            session, actor, name, region, alias or [], signatory_title, third_party
+        lambda sql, actor: ledger.add_party(
+            sql, actor, name, region, alias or [], signatory_title, third_party
         ),
     )
     render.message(f"registered {party.name}")

@@ -1,0 +1,213 @@
+"""`ks log`, `ks void`, `ks amend` and `ks verify`: the history, corrections, and proof."""
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from kerjasama_cli.cli.app import (
+    DATE_HELP,
+    app,
+    parse_date_option,
+    reading,
+    settings,
+    write,
+)
+
+
+class LogFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+LOG_COLUMNS = [
+    ("seq", "Entry"),
+    ("recorded_at", "Recorded (UTC)"),
+    ("recorded_by", "By"),
+    ("summary", "What"),
+]
+
+
+@app.command("log")
+def log_command(
+    ctx: typer.Context,
+    key: Annotated[
+        str | None, typer.Argument(metavar="[KEY]", help="Only this agreement's entries.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="Only entries recorded on or after DATE."),
+    ] = None,
+    fmt: Annotated[
+        LogFormat, typer.Option("--format", "-f", help="table (plain text in a pipe) or json.")
+    ] = LogFormat.table,
+) -> None:
+    """Show the ledger's history: every change, in order, who recorded it and when.
+
+    Voided entries stay and say which entry voided them.
+
+    Examples:
+
+    \b
+        ks log KSB-2022-0001
+        ks log --since 2022-09-01 --format json
+    """
+    from kerjasama_cli import queries, render
+
+    day = parse_date_option("--since", since)
+    with reading(ctx) as sql:
+        rows = queries.log_entries(sql, key, day)
+        if fmt is LogFormat.json:
+            render.write_json_array(rows)
+        else:
+            render.write_table(
+                (_marked(r) for r in rows), LOG_COLUMNS, empty="no entries", title="Ledger history"
+            )
+
+
+def _marked(row: dict[str, Any]) -> dict[str, Any]:
+    if row["voided_by"] is not None:
+        return {**row, "summary": f"{row['summary']} [voided by entry {row['voided_by']}]"}
+    return row
+
+
+@app.command("void")
+def void_command(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="ENTRY|KEY",
+            help="The entry number (from ks log) of a signature or handover, or an agreement "
+            "key with --party for that party's signature.",
+        ),
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it was a mistake.")
+    ],
+    party: Annotated[
+        str | None,
+        typer.Option("--party", "-P", metavar="PARTY", help="With a KEY: whose signature to void."),
+    ] = None,
+) -> None:
+    """Reverse a mistaken signature or handover, in the open.
+
+    The original entry and the reversal both stay in the history; the agreement goes back
+    to waiting for that party's signature.
+
+    Examples:
+
+    \b
+        ks void KSB-2022-0001 --party jatim --reason "signed by the Wakil Gubernur, not the Gubernur"
+        ks void 42 --reason "handed to the wrong office"
+    """
+    from kerjasama_cli import ledger
+
+    done = write(ctx, lambda sql, actor: ledger.void(sql, actor, target, reason, party))
+    print(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
+
+
+@app.command("amend")
+def amend_command(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The agreement to correct.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it changes.")],
+    title: Annotated[
+        str | None, typer.Option("--title", "-t", metavar="TEXT", help="The correct title.")
+    ] = None,
+    on: Annotated[
+        str | None,
+        typer.Option("--date", "-d", metavar="DATE", help=f"The correct date agreed: {DATE_HELP}."),
+    ] = None,
+    place: Annotated[
+        str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="DATE", help="Start of the term.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", metavar="DATE", help="End of the term.")
+    ] = None,
+    number: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--number",
+            "-n",
+            metavar="PARTY=NUMBER",
+            help="A party's correct register number (repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Correct an agreement's title, date, place, term or register numbers.
+
+    The correction is a new entry with its reason; the old values stay in the history.
+
+    Examples:
+
+    \b
+        ks amend KSB-2022-0001 --title "Kerja Sama Pembangunan Daerah Berkelanjutan" --reason "typo in the title"
+        ks amend PKS-2022-0003 --number disdik-jatim=421/55/101.1/2022 --reason "number was left out"
+    """
+    from kerjasama_cli import ledger, queries
+
+    numbers = ledger.parse_numbers(number or [])
+    payload = write(
+        ctx,
+        lambda sql, actor: ledger.amend(
+            sql,
+            actor,
+            key,
+            reason,
+            title,
+            parse_date_option("--date", on),
+            place,
+            parse_date_option("--start", start),
+            parse_date_option("--end", end),
+            numbers,
+        ),
+    )
+    print(queries.describe("agreement.amend", payload))
+
+
+class VerifyFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("verify")
+def verify_command(
+    ctx: typer.Context,
+    fmt: Annotated[
+        VerifyFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = VerifyFormat.text,
+) -> None:
+    """Check that the ledger is sound; exit 1 with one line per problem if not.
+
+    Checks SQLite's integrity, that the file is a ks ledger of a known version, the hash
+    chain from the first entry to the last, and that replaying every entry reproduces every
+    table exactly. Opens the ledger read-only and changes nothing.
+
+    Examples:
+
+    \b
+        ks verify
+        ks --db /mnt/arsip/ledger-2024.sqlite verify --format json
+    """
+    from kerjasama_cli import verify
+
+    report = verify.verify(settings(ctx).path)
+    if fmt is VerifyFormat.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            print(problem)
+        state = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+        print(
+            f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
+            f"head {report.head}",
+            file=sys.stdout if report.ok else sys.stderr,
+        )
+    if not report.ok:
+        raise typer.Exit(1)
