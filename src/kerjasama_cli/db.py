@@ -30,6 +30,10 @@ APPLICATION_ID = 0x4B534C47
 SCHEMA_REVISIONS = ("0001", "0002")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 BUSY_TIMEOUT_SECONDS = 30.0
+# Take the write lock first: a deferred transaction that reads and then writes fails at once
+# with "database is locked" under concurrent writers, whatever the timeout. (A module
+# constant so that the reliability tests can show exactly that, as a negative control.)
+BEGIN_WRITE = "BEGIN IMMEDIATE"
 T = TypeVar("T")
 
 
@@ -168,9 +172,7 @@ def _engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # Take the write lock first: a deferred transaction that reads and then writes
-        # fails at once with "database is locked" under concurrent writers.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(BEGIN_WRITE)
 
     return engine
 
