@@ -111,3 +111,48 @@ def test_another_programs_sqlite_database_is_refused(ledger: Path) -> None:
     with pytest.raises(LedgerError, match="not a ks ledger"):
         _new_ledger(ledger)
     assert ledger.read_bytes() == before
+
+
+SNAPSHOT_0001 = Path(__file__).parent / "data" / "story-0001.sqlite"
+
+
+@pytest.fixture
+def old_ledger(tmp_path: Path) -> Path:
+    """The reference story as ks 0.1 (schema 0001) wrote it."""
+    path = tmp_path / "story-0001.sqlite"
+    path.write_bytes(SNAPSHOT_0001.read_bytes())
+    return path
+
+
+def test_an_old_ledger_is_read_only_after_upgrading(old_ledger: Path) -> None:
+    before = ledger_digest(old_ledger)
+    with (
+        pytest.raises(LedgerError, match="has schema 0001 and needs upgrading to"),
+        db.reader(old_ledger),
+    ):
+        pass
+    assert ledger_digest(old_ledger) == before
+
+
+def test_an_old_ledger_upgrades_in_place_and_keeps_its_story(old_ledger: Path) -> None:
+    from kerjasama_cli import queries, verify
+
+    db.write(old_ledger, lambda sql: None)
+    assert db.revision_of(old_ledger) == db.SCHEMA_HEAD
+    report = verify.verify(old_ledger)
+    assert report.problems == []
+    assert report.entries == 37
+    with db.reader(old_ledger) as conn:
+        sql = queries.sqlite_sql(conn)
+        waiting = list(queries.pending(sql, date(2022, 9, 10), "35"))
+        pks = queries.agreement_detail(sql, "PKS-2022-0001", date(2022, 9, 10))
+    assert len(waiting) == 8
+    assert {(r["waiting_since"], r["waiting_days"]) for r in waiting} == {("2022-08-11", 30)}
+    # A number given when signing now stands on the side itself.
+    assert pks["parties"][0]["number"] == "555/101/KOMINFO-KT/2022"
+    conn = sqlite3.connect(old_ledger)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="entry rows are never updated"):
+            conn.execute("UPDATE entry SET recorded_by = 'x'")
+    finally:
+        conn.close()
