@@ -201,7 +201,7 @@ def _migrate(conn: Connection) -> None:
 def _translate(exc: Exception, path: Path) -> Exception:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return LedgerUnavailable(f"the ledger {path} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s")
+        return LedgerUnavailable(f"the ledger {path} is busy (locked by another writer); try again")
     if "full" in text:
         return LedgerUnavailable(f"the disk holding {path} is full; nothing was recorded")
     if "readonly" in text or "read-only" in text:
