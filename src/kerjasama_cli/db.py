@@ -27,7 +27,7 @@ ENV_VAR = "KS_DB"
 # "KSLG" in the SQLite header tells our ledgers from any other SQLite file.
 APPLICATION_ID = 0x4B534C47
 # Alembic revisions in order; the last is what this release writes.
-SCHEMA_REVISIONS = ("0001", "0002")
+SCHEMA_REVISIONS = ("0001", "0002", "0003")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 BUSY_TIMEOUT_SECONDS = 30.0
 # Take the write lock first: a deferred transaction that reads and then writes fails at once
@@ -177,25 +177,44 @@ def _engine(path: Path) -> Engine:
     return engine
 
 
+def _revision_in(conn: sqlite3.Connection) -> str | None:
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).fetchone():
+        return None
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return str(row[0]) if row else None
+
+
 def _migrate(conn: Connection) -> None:
-    """Bring the schema to SCHEMA_HEAD inside the caller's transaction."""
-    revision = conn.exec_driver_sql(
-        "SELECT version_num FROM alembic_version"
-        if conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).first()
-        else "SELECT NULL"
-    ).scalar()
-    if revision == SCHEMA_HEAD:
+    """Bring the schema to SCHEMA_HEAD in a transaction of its own, if it is not there yet.
+
+    SQLite alters a table by copying it (Alembic's batch mode), which the foreign keys of
+    the tables that refer to it would forbid, so they are off while the migration runs
+    (they can only be switched outside a transaction) and checked in full before commit.
+    """
+    raw = conn.connection.driver_connection  # the sqlite3 connection, in autocommit mode
+    assert isinstance(raw, sqlite3.Connection)
+    if _revision_in(raw) == SCHEMA_HEAD:
         return
     from alembic import command
     from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", "kerjasama_cli:migrations")
-    config.attributes["connection"] = conn
-    command.upgrade(config, SCHEMA_HEAD)
-    conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with conn.begin():
+            if _revision_in(raw) == SCHEMA_HEAD:  # another process upgraded it meanwhile
+                return
+            config = Config()
+            config.set_main_option("script_location", "kerjasama_cli:migrations")
+            config.attributes["connection"] = conn
+            command.upgrade(config, SCHEMA_HEAD)
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise LedgerError(f"upgrading the schema would break references: {broken[:3]}")
+            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
 
 
 def _translate(exc: Exception, path: Path) -> Exception:
@@ -252,9 +271,10 @@ def _transaction(path: Path, operation: Callable[[Sql], T], shown_as: Path) -> T
 
     engine = _engine(path)
     try:
-        with engine.connect() as conn, conn.begin():
+        with engine.connect() as conn:
             _migrate(conn)
-            return operation(sqlalchemy_sql(conn))
+            with conn.begin():
+                return operation(sqlalchemy_sql(conn))
     except OperationalError as exc:
         raise _translate(exc.orig or exc, shown_as) from None
     finally:

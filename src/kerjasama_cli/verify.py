@@ -25,6 +25,9 @@ PROJECTED = {
     "signature": "id",
     "handover": "id",
     "void": "id",
+    "termination": "id",
+    "activity": "id",
+    "evaluation": "id",
 }
 MAX_LINES_PER_CHECK = 20
 

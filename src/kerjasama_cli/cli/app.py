@@ -104,6 +104,19 @@ class Format(StrEnum):
 class Kind(StrEnum):
     ksb = "ksb"
     pks = "pks"
+    addendum = "addendum"
+
+
+class Status(StrEnum):
+    awaiting = "awaiting-signatures"
+    in_force = "in-force"
+    expiring = "expiring"
+    expired = "expired"
+    terminated = "terminated"
+    superseded = "superseded"
+
+
+YEARS_HELP = "A term of N years from the last signature (instead of --end)."
 
 
 def complete_province(incomplete: str) -> list[str]:
@@ -175,6 +188,7 @@ from kerjasama_cli.cli import (  # noqa: E402, F401
     agreements,
     db_cmd,
     history,
+    lifecycle_cmd,
     parties,
     pending,
     regions_cmd,
