@@ -192,4 +192,5 @@ from kerjasama_cli.cli import (  # noqa: E402, F401
     parties,
     pending,
     regions_cmd,
+    report_cmd,
 )
