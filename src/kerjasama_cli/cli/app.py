@@ -54,9 +54,10 @@ class Settings:
         return ledger_path(self.db)
 
     def actor(self) -> "Actor":
-        from kerjasama_cli.ledger import Actor
+        from kerjasama_cli.ledger import Actor, text_value
 
-        return Actor(by=self.by or _os_user(), today=date.today())
+        by = text_value("--by", self.by) or _os_user()
+        return Actor(by=by, today=date.today())
 
 
 def _os_user() -> str:
