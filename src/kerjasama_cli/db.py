@@ -8,6 +8,7 @@ each, after Alembic has brought the schema to the version this release knows.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -63,7 +64,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     except sqlite3.OperationalError as exc:
         conn.close()
         if _writable(path) or ("unable to open" not in str(exc) and "readonly" not in str(exc)):
-            raise
+            raise _translate(exc, path, writing=False) from None
         return sqlite3.connect(readonly_uri(path, immutable=True), uri=True)
     except sqlite3.DatabaseError:
         return conn  # not a database at all: schema_revision says so
@@ -84,8 +85,10 @@ def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
             raise LedgerError(f"{path} is not a ks ledger (another program's SQLite database)")
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-            raise LedgerUnavailable(f"the ledger {path} is busy; try again") from None
+        if isinstance(exc, sqlite3.OperationalError):
+            translated = _translate(exc, path, writing=False)
+            if translated is not exc:
+                raise translated from None
         raise LedgerError(f"{path} is not a ks ledger ({exc})") from None
     if row is None:
         raise LedgerError(f"{path} is not a ks ledger (no schema version)")
@@ -217,15 +220,30 @@ def _migrate(conn: Connection) -> None:
         raw.execute("PRAGMA foreign_keys = ON")
 
 
-def _translate(exc: Exception, path: Path) -> Exception:
+def _translate(exc: Exception, path: Path, writing: bool = True) -> Exception:
+    """SQLite's operational errors as the one-line refusals users see."""
     text = str(exc).lower()
+    outcome = "; nothing was recorded" if writing else ""
     if "locked" in text or "busy" in text:
-        return LedgerUnavailable(f"the ledger {path} stayed busy for {BUSY_TIMEOUT_SECONDS:.0f} s")
-    if "full" in text:
-        return LedgerUnavailable(f"the disk holding {path} is full; nothing was recorded")
-    if "readonly" in text or "read-only" in text:
-        return LedgerError(f"the ledger {path} is read-only; nothing was recorded")
+        return LedgerUnavailable(f"the ledger {path} is busy (locked by another writer); try again")
+    if "full" in text or ("disk i/o error" in text and _disk_full(path)):
+        return LedgerUnavailable(f"the disk holding {path} is full{outcome}")
+    if (
+        "readonly" in text
+        or "read-only" in text
+        or ("unable to open" in text and path.exists() and not _writable(path))
+    ):
+        return LedgerError(f"the ledger {path} is on a read-only disk or not writable{outcome}")
+    if "disk i/o error" in text or "unable to open" in text:
+        return LedgerError(f"cannot use {path}: {exc}{outcome}")
     return exc
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
 
 
 def write(path: Path, operation: Callable[[Sql], T]) -> T:
@@ -277,5 +295,7 @@ def _transaction(path: Path, operation: Callable[[Sql], T], shown_as: Path) -> T
                 return operation(sqlalchemy_sql(conn))
     except OperationalError as exc:
         raise _translate(exc.orig or exc, shown_as) from None
+    except sqlite3.OperationalError as exc:  # raised by the connection's own set-up
+        raise _translate(exc, shown_as) from None
     finally:
         engine.dispose()

@@ -577,6 +577,8 @@ def void(
 def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
     text = target.strip().lstrip("#")
     if party_ref is None:
+        if text.isdigit() and len(text) > 18:  # more entries than any ledger will hold
+            raise NotFound(f"no entry {text[:20]}{'...' if len(text) > 20 else ''}")
         if not text.isdigit():
             raise InvalidInput(
                 f"{target!r} is not an entry number; give one from ks log, "

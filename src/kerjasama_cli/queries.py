@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from kerjasama_cli import regions as regions_mod
-from kerjasama_cli.errors import Ambiguous, InvalidInput, NotFound
+from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound
 
 Row = Sequence[Any]
 Sql = Callable[..., Iterable[Row]]  # sql(text, **params) -> rows
@@ -142,9 +142,11 @@ def list_parties(
     sql: Sql, region_code: str | None = None, province_code: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """Recorded parties with their aliases, by region then name."""
+    aliases: dict[int, list[str]] = {}
+    for party_id, alias in sql("SELECT party_id, alias FROM party_alias ORDER BY alias_key"):
+        aliases.setdefault(party_id, []).append(alias)
     rows = sql(
-        "SELECT p.id, p.name, p.kind, p.region_code, p.signatory_title, "
-        "(SELECT group_concat(alias, ', ') FROM party_alias a WHERE a.party_id = p.id) "
+        "SELECT p.id, p.name, p.kind, p.region_code, p.signatory_title "
         "FROM party p "
         "WHERE (:region IS NULL OR p.region_code = :region) "
         "AND (:province IS NULL OR substr(p.region_code, 1, 2) = :province) "
@@ -152,14 +154,14 @@ def list_parties(
         region=region_code,
         province=province_code,
     )
-    for pid, name, kind, region, title, aliases in rows:
+    for pid, name, kind, region, title in rows:
         yield {
             "id": pid,
             "name": name,
             "kind": kind,
             "region": region,
             "province": regions_mod.province_of(region),
-            "aliases": aliases.split(", ") if aliases else [],
+            "aliases": aliases.get(pid, []),
             "signatory_title": title,
         }
 
@@ -377,7 +379,10 @@ def log_entries(
         since=since.isoformat() if since else None,
     )
     for seq, at, by, action, agreement, payload, digest, voided_by in rows:
-        values = json.loads(payload)
+        try:
+            values = json.loads(payload)
+        except ValueError:  # includes text that is not UTF-8
+            raise Damaged(f"entry {seq} is damaged and cannot be read") from None
         yield {
             "seq": seq,
             "recorded_at": at,

@@ -169,10 +169,19 @@ DATE_HELP = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022 [default: tod
 @contextmanager
 def reading(ctx: typer.Context) -> Iterator["Sql"]:
     """Run queries on the existing ledger, read-only."""
-    from kerjasama_cli import db, queries
+    import sqlite3
 
-    with db.reader(settings(ctx).path) as conn:
-        yield queries.sqlite_sql(conn)
+    from kerjasama_cli import db, queries
+    from kerjasama_cli.errors import Damaged, LedgerError
+
+    path = settings(ctx).path
+    with db.reader(path) as conn:
+        try:
+            yield queries.sqlite_sql(conn)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"{path} could not be read ({exc}); run ks verify") from None
+        except Damaged as exc:
+            raise LedgerError(f"{path}: {exc}; run ks verify") from None
 
 
 def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
