@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.test_ledger import TODAY, Ledger
 
-from kerjasama_cli import backup, db, ledger, queries, verify
+from kerjasama_cli import backup, db, ledger, lifecycle, queries, verify
 from kerjasama_cli.errors import InvalidInput
 
 
@@ -61,7 +61,7 @@ def test_a_voided_handover_no_longer_counts(book: Ledger) -> None:
 @pytest.mark.parametrize(
     ("target", "party", "says"),
     [
-        ("3", None, "only signatures and handovers can be voided"),
+        ("3", None, "only signatures, handovers, terminations, activities"),
         ("99", None, "no entry 99"),
         ("KSB-2022-0001", None, "not an entry number"),
         ("KSB-2022-0001", "jatim", "has not signed KSB-2022-0001"),
@@ -92,7 +92,7 @@ def test_amend_corrects_the_title_and_number_and_keeps_the_old_values(book: Ledg
         "title": ["Kerja Sama Pembangunan Daerah", "Kerja Sama Pembangunan Daerah Berkelanjutan"]
     }
     assert payload["numbers"][0]["old"] is None
-    detail = book.read(queries.agreement_detail, "KSB-2022-0001", TODAY)
+    detail = book.read(lifecycle.agreement_detail, "KSB-2022-0001", TODAY)
     assert detail["title"] == "Kerja Sama Pembangunan Daerah Berkelanjutan"
     assert detail["parties"][1]["number"] == "120/77/013/2022"
     assert "'Kerja Sama Pembangunan Daerah' -> " in book.read(queries.log_entries)[-1]["summary"]

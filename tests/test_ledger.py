@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kerjasama_cli import db, ledger, queries
+from kerjasama_cli import db, ledger, lifecycle, queries
 from kerjasama_cli.errors import InvalidInput, LedgerError, NotFound
 from kerjasama_cli.ledger import Actor
 
@@ -119,7 +119,7 @@ def test_the_ksb_is_in_force_when_both_governors_have_signed(kaltim_jatim: Ledge
         number="120/77/013/2022",
     )
     assert second.in_force
-    detail = kaltim_jatim.read(queries.agreement_detail, "KSB-2022-0001", TODAY)
+    detail = kaltim_jatim.read(lifecycle.agreement_detail, "KSB-2022-0001", TODAY)
     assert detail["status"] == "in-force"
     assert [(p["party"], p["signed_on"], p["title"], p["number"]) for p in detail["parties"]] == [
         ("Pemerintah Provinsi Kalimantan Timur", "2022-07-28", "Gubernur", None),
@@ -176,7 +176,7 @@ def test_a_number_given_at_creation_is_not_silently_replaced(book: Ledger) -> No
     with pytest.raises(InvalidInput, match="already '120/1', not '120/2'"):
         book.write(ledger.sign, "KSB-2022-0001", "kaltim", number="120/2")
     book.write(ledger.sign, "KSB-2022-0001", "kaltim", number="120/1")
-    detail = book.read(queries.agreement_detail, "KSB-2022-0001", TODAY)
+    detail = book.read(lifecycle.agreement_detail, "KSB-2022-0001", TODAY)
     assert detail["parties"][0]["number"] == "120/1"
 
 
@@ -280,7 +280,7 @@ def test_a_handover_with_nothing_to_sign_at_the_recipient_records_nothing(
         ({"parties": ["kaltim", "Kalimantan Timur"]}, "named twice"),
         (
             {"parties": ["kaltim", "jatim"], "kind": "ksb", "parent": "KSB-2022-0001"},
-            "only a PKS names a parent",
+            "a KSB has no parent",
         ),
         ({"parties": ["kaltim", "jatim"], "parent": "PKS-2022-0001"}, "not a KSB"),
         ({"parties": ["kaltim", "jatim"], "parent": "KSB-2030-0001"}, "no agreement"),
@@ -362,23 +362,29 @@ def test_every_change_is_an_entry_in_one_unbroken_chain(kaltim_jatim: Ledger) ->
         previous = digest
 
 
-def test_expired_when_the_term_has_ended(book: Ledger) -> None:
+def test_in_force_then_expiring_then_expired(book: Ledger) -> None:
     book.write(
         ledger.add_agreement,
         "ksb",
-        "Singkat",
+        "Satu tahun",
         ["kaltim", "jatim"],
         agreed_on=date(2022, 7, 28),
         start_on=date(2022, 8, 1),
-        end_on=date(2022, 8, 31),
+        end_on=date(2023, 7, 31),
     )
     book.write(ledger.sign, "KSB-2022-0001", "kaltim", date(2022, 7, 28))
     book.write(ledger.sign, "KSB-2022-0001", "jatim", date(2022, 7, 29))
     states = [
-        book.read(queries.agreement_detail, "KSB-2022-0001", day)["status"]
-        for day in (date(2022, 8, 31), date(2022, 9, 1))
+        book.read(lifecycle.agreement_detail, "KSB-2022-0001", day)["status"]
+        for day in (
+            date(2022, 7, 28),
+            date(2022, 9, 10),
+            date(2023, 5, 2),
+            date(2023, 7, 31),
+            date(2023, 8, 1),
+        )
     ]
-    assert states == ["in-force", "expired"]
+    assert states == ["awaiting-signatures", "in-force", "expiring", "expiring", "expired"]
 
 
 def test_list_filters_by_province_kind_and_status(kaltim_jatim: Ledger) -> None:
@@ -389,7 +395,9 @@ def test_list_filters_by_province_kind_and_status(kaltim_jatim: Ledger) -> None:
         ["Kota Samarinda", "Kota Balikpapan"],
         agreed_on=date(2022, 8, 1),
     )
-    keys = lambda **kw: [a["key"] for a in kaltim_jatim.read(queries.list_agreements, TODAY, **kw)]  # noqa: E731
+    keys = lambda **kw: [  # noqa: E731
+        a["key"] for a in kaltim_jatim.read(lifecycle.list_agreements, TODAY, **kw)
+    ]
     assert keys() == ["KSB-2022-0001", "KSB-2022-0002", "PKS-2022-0001"]
     assert keys(province_code="35") == ["KSB-2022-0001", "PKS-2022-0001"]
     assert keys(kind="pks") == ["PKS-2022-0001"]

@@ -135,7 +135,7 @@ def test_an_old_ledger_is_read_only_after_upgrading(old_ledger: Path) -> None:
 
 
 def test_an_old_ledger_upgrades_in_place_and_keeps_its_story(old_ledger: Path) -> None:
-    from kerjasama_cli import queries, verify
+    from kerjasama_cli import lifecycle, queries, verify
 
     db.write(old_ledger, lambda sql: None)
     assert db.revision_of(old_ledger) == db.SCHEMA_HEAD
@@ -145,7 +145,7 @@ def test_an_old_ledger_upgrades_in_place_and_keeps_its_story(old_ledger: Path) -
     with db.reader(old_ledger) as conn:
         sql = queries.sqlite_sql(conn)
         waiting = list(queries.pending(sql, date(2022, 9, 10), "35"))
-        pks = queries.agreement_detail(sql, "PKS-2022-0001", date(2022, 9, 10))
+        pks = lifecycle.agreement_detail(sql, "PKS-2022-0001", date(2022, 9, 10))
     assert len(waiting) == 8
     assert {(r["waiting_since"], r["waiting_days"]) for r in waiting} == {("2022-08-11", 30)}
     # A number given when signing now stands on the side itself.

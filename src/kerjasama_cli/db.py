@@ -8,6 +8,7 @@ each, after Alembic has brought the schema to the version this release knows.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -27,7 +28,7 @@ ENV_VAR = "KS_DB"
 # "KSLG" in the SQLite header tells our ledgers from any other SQLite file.
 APPLICATION_ID = 0x4B534C47
 # Alembic revisions in order; the last is what this release writes.
-SCHEMA_REVISIONS = ("0001", "0002")
+SCHEMA_REVISIONS = ("0001", "0002", "0003")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 BUSY_TIMEOUT_SECONDS = 30.0
 # Take the write lock first: a deferred transaction that reads and then writes fails at once
@@ -63,7 +64,7 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     except sqlite3.OperationalError as exc:
         conn.close()
         if _writable(path) or ("unable to open" not in str(exc) and "readonly" not in str(exc)):
-            raise
+            raise _translate(exc, path, writing=False) from None
         return sqlite3.connect(readonly_uri(path, immutable=True), uri=True)
     except sqlite3.DatabaseError:
         return conn  # not a database at all: schema_revision says so
@@ -84,8 +85,10 @@ def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
             raise LedgerError(f"{path} is not a ks ledger (another program's SQLite database)")
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-            raise LedgerUnavailable(f"the ledger {path} is busy; try again") from None
+        if isinstance(exc, sqlite3.OperationalError):
+            translated = _translate(exc, path, writing=False)
+            if translated is not exc:
+                raise translated from None
         raise LedgerError(f"{path} is not a ks ledger ({exc})") from None
     if row is None:
         raise LedgerError(f"{path} is not a ks ledger (no schema version)")
@@ -177,36 +180,70 @@ def _engine(path: Path) -> Engine:
     return engine
 
 
+def _revision_in(conn: sqlite3.Connection) -> str | None:
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).fetchone():
+        return None
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return str(row[0]) if row else None
+
+
 def _migrate(conn: Connection) -> None:
-    """Bring the schema to SCHEMA_HEAD inside the caller's transaction."""
-    revision = conn.exec_driver_sql(
-        "SELECT version_num FROM alembic_version"
-        if conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).first()
-        else "SELECT NULL"
-    ).scalar()
-    if revision == SCHEMA_HEAD:
+    """Bring the schema to SCHEMA_HEAD in a transaction of its own, if it is not there yet.
+
+    SQLite alters a table by copying it (Alembic's batch mode), which the foreign keys of
+    the tables that refer to it would forbid, so they are off while the migration runs
+    (they can only be switched outside a transaction) and checked in full before commit.
+    """
+    raw = conn.connection.driver_connection  # the sqlite3 connection, in autocommit mode
+    assert isinstance(raw, sqlite3.Connection)
+    if _revision_in(raw) == SCHEMA_HEAD:
         return
     from alembic import command
     from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", "kerjasama_cli:migrations")
-    config.attributes["connection"] = conn
-    command.upgrade(config, SCHEMA_HEAD)
-    conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with conn.begin():
+            if _revision_in(raw) == SCHEMA_HEAD:  # another process upgraded it meanwhile
+                return
+            config = Config()
+            config.set_main_option("script_location", "kerjasama_cli:migrations")
+            config.attributes["connection"] = conn
+            command.upgrade(config, SCHEMA_HEAD)
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise LedgerError(f"upgrading the schema would break references: {broken[:3]}")
+            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
 
 
-def _translate(exc: Exception, path: Path) -> Exception:
+def _translate(exc: Exception, path: Path, writing: bool = True) -> Exception:
+    """SQLite's operational errors as the one-line refusals users see."""
     text = str(exc).lower()
+    outcome = "; nothing was recorded" if writing else ""
     if "locked" in text or "busy" in text:
         return LedgerUnavailable(f"the ledger {path} is busy (locked by another writer); try again")
-    if "full" in text:
-        return LedgerUnavailable(f"the disk holding {path} is full; nothing was recorded")
-    if "readonly" in text or "read-only" in text:
-        return LedgerError(f"the ledger {path} is read-only; nothing was recorded")
+    if "full" in text or ("disk i/o error" in text and _disk_full(path)):
+        return LedgerUnavailable(f"the disk holding {path} is full{outcome}")
+    if (
+        "readonly" in text
+        or "read-only" in text
+        or ("unable to open" in text and path.exists() and not _writable(path))
+    ):
+        return LedgerError(f"the ledger {path} is on a read-only disk or not writable{outcome}")
+    if "disk i/o error" in text or "unable to open" in text:
+        return LedgerError(f"cannot use {path}: {exc}{outcome}")
     return exc
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
 
 
 def write(path: Path, operation: Callable[[Sql], T]) -> T:
@@ -252,10 +289,13 @@ def _transaction(path: Path, operation: Callable[[Sql], T], shown_as: Path) -> T
 
     engine = _engine(path)
     try:
-        with engine.connect() as conn, conn.begin():
+        with engine.connect() as conn:
             _migrate(conn)
-            return operation(sqlalchemy_sql(conn))
+            with conn.begin():
+                return operation(sqlalchemy_sql(conn))
     except OperationalError as exc:
         raise _translate(exc.orig or exc, shown_as) from None
+    except sqlite3.OperationalError as exc:  # raised by the connection's own set-up
+        raise _translate(exc, shown_as) from None
     finally:
         engine.dispose()

@@ -45,6 +45,10 @@ class LedgerError(KsError):
     exit_code = EXIT_LEDGER
 
 
+class Damaged(LedgerError):
+    """Something stored in the ledger cannot be read back: it was damaged after writing."""
+
+
 class LedgerUnavailable(KsError):
     """The ledger is busy beyond the timeout, or the disk is full."""
 

@@ -133,8 +133,8 @@ def _agreement_add(sql: Sql, seq: int, p: dict[str, Any]) -> None:
         parent_id = _agreement_id(sql, {"key": p["parent"], "agreement_id": p.get("parent_id")})
     sql(
         "INSERT INTO agreement (id, key, kind, year, seq, title, parent_id, agreed_on, place, "
-        "start_on, end_on, entry_seq) VALUES (:id, :key, :kind, :year, :number, :title, "
-        ":parent, :date, :place, :start, :end, :seq)",
+        "start_on, end_on, entry_seq, term_years, renews_id) VALUES (:id, :key, :kind, :year, "
+        ":number, :title, :parent, :date, :place, :start, :end, :seq, :years, :renews)",
         id=p.get("id"),
         key=p["key"],
         kind=kind,
@@ -147,6 +147,12 @@ def _agreement_add(sql: Sql, seq: int, p: dict[str, Any]) -> None:
         start=p.get("start"),
         end=p.get("end"),
         seq=seq,
+        years=p.get("term_years"),
+        renews=(
+            _agreement_id(sql, {"key": p["renews"], "agreement_id": p.get("renews_id")})
+            if p.get("renews")
+            else None
+        ),
     )
     agreement_id = _agreement_id(sql, {"key": p["key"], "agreement_id": p.get("id")})
     for position, side in enumerate(p["parties"], start=1):
@@ -226,6 +232,7 @@ _AGREEMENT_FIELDS = {
     "place": "place",
     "start": "start_on",
     "end": "end_on",
+    "term_years": "term_years",
 }
 
 
@@ -243,6 +250,44 @@ def _agreement_amend(sql: Sql, seq: int, p: dict[str, Any]) -> None:
         )
 
 
+def _agreement_terminate(sql: Sql, seq: int, p: dict[str, Any]) -> None:
+    sql(
+        "INSERT INTO termination (id, agreement_id, terminated_on, reason, entry_seq) "
+        "VALUES (:id, :agreement, :date, :reason, :seq)",
+        id=p.get("id"),
+        agreement=_agreement_id(sql, p),
+        date=p["date"],
+        reason=p["reason"],
+        seq=seq,
+    )
+
+
+def _activity_add(sql: Sql, seq: int, p: dict[str, Any]) -> None:
+    sql(
+        "INSERT INTO activity (id, agreement_id, party_id, held_on, description, entry_seq) "
+        "VALUES (:id, :agreement, :party, :date, :description, :seq)",
+        id=p.get("id"),
+        agreement=_agreement_id(sql, p),
+        party=_party_id(sql, p, "party_id", "party") if p.get("party") else None,
+        date=p["date"],
+        description=p["description"],
+        seq=seq,
+    )
+
+
+def _evaluation_add(sql: Sql, seq: int, p: dict[str, Any]) -> None:
+    sql(
+        "INSERT INTO evaluation (id, agreement_id, evaluated_on, finding, recommendation, "
+        "entry_seq) VALUES (:id, :agreement, :date, :finding, :recommendation, :seq)",
+        id=p.get("id"),
+        agreement=_agreement_id(sql, p),
+        date=p["date"],
+        finding=p["finding"],
+        recommendation=p["recommendation"],
+        seq=seq,
+    )
+
+
 APPLY: dict[str, Callable[[Sql, int, dict[str, Any]], None]] = {
     "party.add": _party_add,
     "agreement.add": _agreement_add,
@@ -250,8 +295,17 @@ APPLY: dict[str, Callable[[Sql, int, dict[str, Any]], None]] = {
     "handover.add": _handover_add,
     "entry.void": _entry_void,
     "agreement.amend": _agreement_amend,
+    "agreement.terminate": _agreement_terminate,
+    "activity.add": _activity_add,
+    "evaluation.add": _evaluation_add,
 }
-VOIDABLE = ("signature.add", "handover.add")
+VOIDABLE = (
+    "signature.add",
+    "handover.add",
+    "agreement.terminate",
+    "activity.add",
+    "evaluation.add",
+)
 
 
 def apply(sql: Sql, seq: int, action: str, payload: dict[str, Any]) -> None:

@@ -21,7 +21,8 @@ from kerjasama_cli.errors import InvalidInput, NotFound
 from kerjasama_cli.events import GENESIS_HASH, canonical, entry_hash  # noqa: F401 (re-exported)
 from kerjasama_cli.queries import PartyInfo, Sql, first
 
-AGREEMENT_KINDS = ("ksb", "pks")
+AGREEMENT_KINDS = ("ksb", "pks", "addendum")
+KEY_PREFIX = {"ksb": "KSB", "pks": "PKS", "addendum": "ADD"}
 # C0 and C1 controls and the Unicode line/paragraph separators: they break lines and
 # terminals. Right-to-left marks, joiners and emoji are text and are kept exactly.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -190,29 +191,33 @@ def add_agreement(
     actor: Actor,
     kind: str,
     title: str,
-    parties: Sequence[str],
+    parties: Sequence[str] = (),
     parent: str | None = None,
     numbers: Sequence[tuple[str, str]] = (),
     agreed_on: date | None = None,
     place: str | None = None,
     start_on: date | None = None,
     end_on: date | None = None,
+    years: int | None = None,
+    renews: str | None = None,
 ) -> Added:
-    """Record a new KSB or PKS (KSB-2022-0001); an identical one already recorded is reused."""
+    """Record a new KSB, PKS or addendum; an identical one already recorded is reused.
+
+    A PKS may name the KSB it implements (`parent`); an addendum must name the agreement it
+    amends, and takes that agreement's parties when none are given. `years` sets a term of
+    N years from the last signature; `renews` names the agreement this one succeeds.
+    """
     kind = kind.lower()
     if kind not in AGREEMENT_KINDS:
-        raise InvalidInput(f"unknown kind {kind!r}; use ksb or pks")
+        raise InvalidInput(f"unknown kind {kind!r}; use ksb, pks or addendum")
     clean_title = text_value("the title", title, required=True)
     clean_place = text_value("--place", place)
     agreed = not_future("the agreement date", agreed_on or actor.today, actor)
-    _check_term(agreed, start_on, end_on)
-    parent_info = None
-    if parent is not None:
-        if kind != "pks":
-            raise InvalidInput("only a PKS names a parent (the KSB it implements)")
-        parent_info = queries.find_agreement(sql, parent)
-        if parent_info.kind != "ksb":
-            raise InvalidInput(f"the parent {parent_info.key} is a {parent_info.kind}, not a KSB")
+    _check_term(agreed, start_on, end_on, years)
+    parent_info = _parent(sql, kind, parent)
+    renewed = queries.find_agreement(sql, renews) if renews is not None else None
+    if not parties and kind == "addendum" and parent_info is not None:
+        parties = [s.party.name for s in queries.sides(sql, parent_info.id)]
     resolved = [queries.resolve_party(sql, ref) for ref in parties]
     names = [p.name for p in resolved]
     for name in names:
@@ -227,8 +232,10 @@ def add_agreement(
         "parent": parent_info.key if parent_info else None,
         "date": agreed.isoformat(),
         "place": clean_place,
-        "start": start_on.isoformat() if start_on else None,
-        "end": end_on.isoformat() if end_on else None,
+        "start": _iso(start_on),
+        "end": _iso(end_on),
+        "term_years": years,
+        "renews": renewed.key if renewed else None,
     }
     sides = [{"party": name, "number": number_by_name.get(name)} for name in names]
     if (existing := _same_agreement(sql, content, sides)) is not None:
@@ -243,7 +250,7 @@ def add_agreement(
         )
     )
     number = int(row[0]) if row else 1
-    key = f"{kind.upper()}-{year}-{number:04d}"
+    key = f"{KEY_PREFIX[kind]}-{year}-{number:04d}"
     record(
         sql,
         actor,
@@ -254,6 +261,7 @@ def add_agreement(
             "year": year,
             "seq": number,
             "parent_id": parent_info.id if parent_info else None,
+            "renews_id": renewed.id if renewed else None,
             **content,
             "parties": [
                 {"party": p.name, "party_id": p.id, "number": number_by_name.get(p.name)}
@@ -265,35 +273,53 @@ def add_agreement(
     return Added(key)
 
 
-def _check_term(agreed: date, start_on: date | None, end_on: date | None) -> None:
+def _parent(sql: Sql, kind: str, parent: str | None) -> queries.AgreementInfo | None:
+    if parent is None:
+        if kind == "addendum":
+            raise InvalidInput("an addendum names the agreement it amends (--parent KEY)")
+        return None
+    if kind == "ksb":
+        raise InvalidInput("a KSB has no parent; a PKS names its KSB, an addendum its agreement")
+    info = queries.find_agreement(sql, parent)
+    if kind == "pks" and info.kind != "ksb":
+        raise InvalidInput(f"the parent {info.key} is a {info.kind}, not a KSB")
+    if kind == "addendum" and info.kind == "addendum":
+        raise InvalidInput(f"{info.key} is itself an addendum; amend the agreement it amends")
+    return info
+
+
+def _check_term(
+    agreed: date, start_on: date | None, end_on: date | None, years: int | None = None
+) -> None:
     if start_on and end_on and end_on < start_on:
         raise InvalidInput(f"the end {end_on} is before the start {start_on}")
     if end_on and end_on < agreed:
         raise InvalidInput(f"the end {end_on} is before the agreement date {agreed}")
+    if years is not None and end_on is not None:
+        raise InvalidInput("give either --end or --years, not both")
+    if years is not None and not 1 <= years <= 100:
+        raise InvalidInput("--years must be a whole number of years from 1 to 100")
 
 
 def _same_agreement(sql: Sql, content: dict[str, Any], sides: list[dict[str, Any]]) -> str | None:
     """The key of an agreement recorded with exactly this content, if any (a retried command)."""
     rows = sql(
-        "SELECT a.id, a.key, p.key FROM agreement a LEFT JOIN agreement p ON p.id = a.parent_id "
+        "SELECT a.id, a.key, a.kind, a.title, p.key, a.agreed_on, a.place, a.start_on, a.end_on, "
+        "a.term_years, r.key FROM agreement a LEFT JOIN agreement p ON p.id = a.parent_id "
+        "LEFT JOIN agreement r ON r.id = a.renews_id "
         "WHERE a.kind = :kind AND a.title = :title AND a.agreed_on = :date",
         kind=content["kind"],
         title=content["title"],
         date=content["date"],
     )
-    for agreement_id, key, parent_key in list(rows):
-        info = queries.find_agreement(sql, key)
-        same_fields = (
-            parent_key == content["parent"]
-            and info.place == content["place"]
-            and _iso(info.start_on) == content["start"]
-            and _iso(info.end_on) == content["end"]
-        )
-        recorded = [
-            {"party": s.party.name, "number": s.number} for s in queries.sides(sql, agreement_id)
+    fields = ("kind", "title", "parent", "date", "place", "start", "end", "term_years", "renews")
+    for row in list(rows):
+        recorded = dict(zip(fields, (_text(value) for value in row[2:]), strict=True))
+        recorded_sides = [
+            {"party": s.party.name, "number": s.number} for s in queries.sides(sql, row[0])
         ]
-        if same_fields and recorded == sides:
-            return str(key)
+        if recorded == content and recorded_sides == sides:
+            return str(row[1])
     return None
 
 
@@ -521,8 +547,8 @@ def void(
     action, key, payload_text = row
     if action not in events.VOIDABLE:
         raise InvalidInput(
-            f"entry {seq} is a {action}; only signatures and handovers can be voided "
-            "(use ks amend for an agreement's details)"
+            f"entry {seq} is a {action}; only signatures, handovers, terminations, activities "
+            "and evaluations can be voided (use ks amend for an agreement's details)"
         )
     if first(
         sql(
@@ -532,10 +558,7 @@ def void(
     ):
         raise InvalidInput(f"entry {seq} is already void")
     payload = json.loads(payload_text)
-    if action == "signature.add":
-        description = f"{payload['party']}'s signature of {payload['date']} on {key}"
-    else:
-        description = f"the handover of {key} to {payload['to']} on {payload['date']}"
+    description = queries.describe(action, payload)
     voiding = record(
         sql,
         actor,
@@ -554,6 +577,8 @@ def void(
 def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
     text = target.strip().lstrip("#")
     if party_ref is None:
+        if text.isdigit() and len(text) > 18:  # more entries than any ledger will hold
+            raise NotFound(f"no entry {text[:20]}{'...' if len(text) > 20 else ''}")
         if not text.isdigit():
             raise InvalidInput(
                 f"{target!r} is not an entry number; give one from ks log, "
@@ -579,6 +604,7 @@ def amend(
     start_on: date | None = None,
     end_on: date | None = None,
     numbers: Sequence[tuple[str, str]] = (),
+    years: int | None = None,
 ) -> dict[str, Any]:
     """Correct an agreement's title, date, place, term or numbers; returns what changed."""
     clean_reason = text_value("--reason", reason, required=True)
@@ -593,6 +619,10 @@ def amend(
     change("place", agreement.place, text_value("--place", place))
     change("start", agreement.start_on, start_on)
     change("end", agreement.end_on, end_on)
+    if years is not None:
+        _check_term(agreement.agreed_on, None, None, years)
+        row = first(sql("SELECT term_years FROM agreement WHERE id = :id", id=agreement.id))
+        change("term_years", row[0] if row else None, years)
     if agreed_on is not None:
         not_future("the agreement date", agreed_on, actor)
         earliest = _earliest_event(sql, agreement.id)
@@ -644,3 +674,132 @@ def _earliest_event(sql: Sql, agreement_id: int) -> date | None:
         )
     )
     return date.fromisoformat(str(row[0])) if row and row[0] else None
+
+
+# --- after signing -----------------------------------------------------------------------
+
+
+def _in_force(sql: Sql, agreement: queries.AgreementInfo, as_of: date) -> dict[str, Any]:
+    from kerjasama_cli import lifecycle
+
+    state = lifecycle.agreement_state(sql, agreement.id, as_of)
+    if state["status"] == "awaiting-signatures":
+        raise InvalidInput(f"{agreement.key} is not in force yet: it still awaits signatures")
+    return state
+
+
+def terminate(sql: Sql, actor: Actor, key: str, on: date, reason: str) -> str:
+    """End an agreement before (or without) the end of its term."""
+    clean_reason = text_value("--reason", reason, required=True)
+    agreement = queries.find_agreement(sql, key)
+    if on < agreement.agreed_on:
+        raise InvalidInput(f"the termination date {on} is before {agreement.key}'s date")
+    if first(sql(f"SELECT 1 FROM termination t WHERE t.agreement_id = :id AND "
+                 f"{queries.NOT_VOIDED.format('t')}", id=agreement.id)):  # fmt: skip
+        raise InvalidInput(f"{agreement.key} is already terminated")
+    record(
+        sql,
+        actor,
+        "agreement.terminate",
+        {
+            "id": events.next_id(sql, "termination"),
+            "key": agreement.key,
+            "agreement_id": agreement.id,
+            "date": on.isoformat(),
+            "reason": clean_reason,
+        },
+        agreement.key,
+    )
+    return agreement.key
+
+
+def renew(
+    sql: Sql,
+    actor: Actor,
+    key: str,
+    agreed_on: date | None = None,
+    title: str | None = None,
+    place: str | None = None,
+    start_on: date | None = None,
+    end_on: date | None = None,
+    years: int | None = None,
+) -> Added:
+    """Create the successor of an agreement: same kind, parent and parties, a new term."""
+    old = queries.find_agreement(sql, key)
+    successor = first(sql("SELECT key FROM agreement WHERE renews_id = :id", id=old.id))
+    if successor is not None:
+        raise InvalidInput(f"{old.key} is already renewed by {successor[0]}")
+    _in_force(sql, old, agreed_on or actor.today)
+    parent = first(sql("SELECT key FROM agreement WHERE id = :id", id=old.parent_id))
+    return add_agreement(
+        sql,
+        actor,
+        old.kind,
+        title or old.title,
+        [s.party.name for s in queries.sides(sql, old.id)],
+        parent=parent[0] if parent else None,
+        agreed_on=agreed_on,
+        place=place,
+        start_on=start_on,
+        end_on=end_on,
+        years=years,
+        renews=old.key,
+    )
+
+
+def add_activity(
+    sql: Sql, actor: Actor, key: str, on: date, description: str, party_ref: str | None = None
+) -> int:
+    """Record a technical activity carried out under an agreement."""
+    clean = text_value("--description", description, required=True)
+    agreement = queries.find_agreement(sql, key)
+    not_future("the activity date", on, actor)
+    if on < agreement.agreed_on:
+        raise InvalidInput(f"the activity date {on} is before {agreement.key}'s date")
+    party = None
+    if party_ref is not None:
+        party = queries.resolve_party(sql, party_ref)
+        _side_of(queries.sides(sql, agreement.id), party, agreement.key)
+    return record(
+        sql,
+        actor,
+        "activity.add",
+        {
+            "id": events.next_id(sql, "activity"),
+            "key": agreement.key,
+            "agreement_id": agreement.id,
+            "date": on.isoformat(),
+            "description": clean,
+            "party": party.name if party else None,
+            "party_id": party.id if party else None,
+        },
+        agreement.key,
+    )
+
+
+def evaluate(sql: Sql, actor: Actor, key: str, on: date, finding: str, recommendation: str) -> int:
+    """Record a monitoring-and-evaluation result and its recommendation."""
+    from kerjasama_cli.lifecycle import RECOMMENDATIONS
+
+    clean = text_value("--finding", finding, required=True)
+    if recommendation not in RECOMMENDATIONS:
+        raise InvalidInput(
+            f"unknown recommendation {recommendation!r}; use {', '.join(RECOMMENDATIONS)}"
+        )
+    agreement = queries.find_agreement(sql, key)
+    not_future("the evaluation date", on, actor)
+    _in_force(sql, agreement, on)
+    return record(
+        sql,
+        actor,
+        "evaluation.add",
+        {
+            "id": events.next_id(sql, "evaluation"),
+            "key": agreement.key,
+            "agreement_id": agreement.id,
+            "date": on.isoformat(),
+            "finding": clean,
+            "recommendation": recommendation,
+        },
+        agreement.key,
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 PARTY_KINDS = ("government", "agency", "third")
-AGREEMENT_KINDS = ("ksb", "pks")
+AGREEMENT_KINDS = ("ksb", "pks", "addendum")
 
 # Named constraints, so that Alembic's batch mode can alter them on SQLite later.
 SQLModel.metadata.naming_convention = {
@@ -76,6 +76,10 @@ class Agreement(SQLModel, table=True):
     start_on: dt.date | None = None
     end_on: dt.date | None = None
     entry_seq: int = Field(foreign_key="entry.seq")
+    # A term of N years from the last signature, when no end date is given.
+    term_years: int | None = None
+    # The agreement this one renews (its predecessor), for `ks renew`.
+    renews_id: int | None = Field(default=None, foreign_key="agreement.id", index=True)
 
 
 class AgreementParty(SQLModel, table=True):
@@ -103,6 +107,8 @@ class Signature(SQLModel, table=True):
         Index(
             "ix_signature_party_id_agreement_id_entry_seq", "party_id", "agreement_id", "entry_seq"
         ),
+        # When an agreement came into force: its last signature.
+        Index("ix_signature_agreement_id_signed_on", "agreement_id", "signed_on"),
         ForeignKeyConstraint(
             ["agreement_id", "party_id"],
             ["agreement_party.agreement_id", "agreement_party.party_id"],
@@ -140,4 +146,42 @@ class Handover(SQLModel, table=True):
     handed_on: dt.date
     place: str | None = None
     note: str | None = None
+    entry_seq: int = Field(foreign_key="entry.seq")
+
+
+class Termination(SQLModel, table=True):
+    """An agreement ended before its term ran out (or with no term), with the reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    terminated_on: dt.date
+    reason: str
+    entry_seq: int = Field(foreign_key="entry.seq")
+
+
+class Activity(SQLModel, table=True):
+    """A technical activity carried out under an agreement (kegiatan teknis)."""
+
+    __table_args__ = (Index("ix_activity_agreement_id_held_on", "agreement_id", "held_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id")
+    party_id: int | None = Field(default=None, foreign_key="party.id")
+    held_on: dt.date
+    description: str
+    entry_seq: int = Field(foreign_key="entry.seq")
+
+
+class Evaluation(SQLModel, table=True):
+    """A monitoring-and-evaluation result, with its recommendation."""
+
+    __table_args__ = (
+        Index("ix_evaluation_agreement_id_evaluated_on", "agreement_id", "evaluated_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="agreement.id")
+    evaluated_on: dt.date
+    finding: str
+    recommendation: str  # continue, extend or stop
     entry_seq: int = Field(foreign_key="entry.seq")

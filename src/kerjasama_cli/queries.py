@@ -12,11 +12,10 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import groupby
 from typing import Any
 
 from kerjasama_cli import regions as regions_mod
-from kerjasama_cli.errors import Ambiguous, InvalidInput, NotFound
+from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound
 
 Row = Sequence[Any]
 Sql = Callable[..., Iterable[Row]]  # sql(text, **params) -> rows
@@ -143,9 +142,11 @@ def list_parties(
     sql: Sql, region_code: str | None = None, province_code: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """Recorded parties with their aliases, by region then name."""
+    aliases: dict[int, list[str]] = {}
+    for party_id, alias in sql("SELECT party_id, alias FROM party_alias ORDER BY alias_key"):
+        aliases.setdefault(party_id, []).append(alias)
     rows = sql(
-        "SELECT p.id, p.name, p.kind, p.region_code, p.signatory_title, "
-        "(SELECT group_concat(alias, ', ') FROM party_alias a WHERE a.party_id = p.id) "
+        "SELECT p.id, p.name, p.kind, p.region_code, p.signatory_title "
         "FROM party p "
         "WHERE (:region IS NULL OR p.region_code = :region) "
         "AND (:province IS NULL OR substr(p.region_code, 1, 2) = :province) "
@@ -153,14 +154,14 @@ def list_parties(
         region=region_code,
         province=province_code,
     )
-    for pid, name, kind, region, title, aliases in rows:
+    for pid, name, kind, region, title in rows:
         yield {
             "id": pid,
             "name": name,
             "kind": kind,
             "region": region,
             "province": regions_mod.province_of(region),
-            "aliases": aliases.split(", ") if aliases else [],
+            "aliases": aliases.get(pid, []),
             "signatory_title": title,
         }
 
@@ -266,135 +267,6 @@ def handovers(sql: Sql, agreement_id: int) -> list[HandoverInfo]:
     return [HandoverInfo(r[0], r[1], r[2], _date(r[3]), r[4], r[5]) for r in rows]  # type: ignore[arg-type]
 
 
-def status(unsigned: int, end_on: date | None, as_of: date) -> str:
-    """What state an agreement is in: computed from its signatures and term, never stored."""
-    if unsigned:
-        return "awaiting-signatures"
-    if end_on is not None and end_on < as_of:
-        return "expired"
-    return "in-force"
-
-
-STATUSES = ("awaiting-signatures", "in-force", "expired")
-
-
-def agreement_detail(sql: Sql, key: str, as_of: date) -> dict[str, Any]:
-    """Everything `ks show` tells about one agreement, as JSON-ready values."""
-    agreement = find_agreement(sql, key)
-    agreement_sides = sides(sql, agreement.id)
-    parent = None
-    if agreement.parent_id is not None:
-        parent = first(sql("SELECT key FROM agreement WHERE id = :id", id=agreement.parent_id))
-    children = [
-        {"key": k, "kind": kind, "title": title}
-        for k, kind, title in sql(
-            "SELECT key, kind, title FROM agreement WHERE parent_id = :id ORDER BY id",
-            id=agreement.id,
-        )
-    ]
-    delivered = [
-        {
-            "date": h.handed_on.isoformat(),
-            "to": h.recipient,
-            "place": h.place,
-            "note": h.note,
-            "entry": h.seq,
-        }
-        for h in handovers(sql, agreement.id)
-    ]
-    unsigned = sum(1 for s in agreement_sides if s.signed_on is None)
-    return {
-        "key": agreement.key,
-        "kind": agreement.kind,
-        "title": agreement.title,
-        "status": status(unsigned, agreement.end_on, as_of),
-        "parent": parent[0] if parent else None,
-        "date": str(agreement.agreed_on),
-        "place": agreement.place,
-        "start": _iso(agreement.start_on),
-        "end": _iso(agreement.end_on),
-        "parties": [_side_json(s) for s in agreement_sides],
-        "handovers": delivered,
-        "children": children,
-    }
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _side_json(side: Side) -> dict[str, Any]:
-    return {
-        "party": side.party.name,
-        "province": side.party.province,
-        "number": side.number,
-        "signed_on": _iso(side.signed_on),
-        "signatory": side.signatory,
-        "title": side.title,
-        "place": side.place,
-        "entry": side.signature_seq,
-    }
-
-
-def list_agreements(
-    sql: Sql,
-    as_of: date,
-    province_code: str | None = None,
-    kind: str | None = None,
-    status_filter: str | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Agreements in key order with their sides, streamed: one query, grouped as it is read."""
-    rows = sql(
-        "SELECT a.id, a.key, a.kind, a.title, a.agreed_on, a.place, a.start_on, a.end_on, "
-        "pa.key, p.name, p.region_code, ap.number, s.signed_on, "
-        "s.signatory, s.title, s.place "
-        "FROM agreement a "
-        "LEFT JOIN agreement pa ON pa.id = a.parent_id "
-        "JOIN agreement_party ap ON ap.agreement_id = a.id "
-        "JOIN party p ON p.id = ap.party_id "
-        "LEFT JOIN signature s ON s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id "
-        f"AND {NOT_VOIDED.format('s')} "
-        "WHERE (:kind IS NULL OR a.kind = :kind) AND (:province IS NULL OR EXISTS ("
-        "  SELECT 1 FROM agreement_party ap2 JOIN party p2 ON p2.id = ap2.party_id "
-        "  WHERE ap2.agreement_id = a.id AND substr(p2.region_code, 1, 2) = :province)) "
-        "ORDER BY a.kind, a.year, a.seq, ap.position",
-        kind=kind,
-        province=province_code,
-    )
-    for _, group in groupby(rows, key=lambda r: r[0]):
-        members = list(group)
-        head = members[0]
-        parties = [
-            {
-                "party": r[9],
-                "province": regions_mod.province_of(r[10]),
-                "number": r[11],
-                "signed_on": _iso(_date(r[12])),
-                "signatory": r[13],
-                "title": r[14],
-                "place": r[15],
-            }
-            for r in members
-        ]
-        unsigned = sum(1 for p in parties if p["signed_on"] is None)
-        state = status(unsigned, _date(head[7]), as_of)
-        if status_filter is not None and state != status_filter:
-            continue
-        yield {
-            "key": head[1],
-            "kind": head[2],
-            "title": head[3],
-            "status": state,
-            "parent": head[8],
-            "date": _iso(_date(head[4])),
-            "place": head[5],
-            "start": _iso(_date(head[6])),
-            "end": _iso(_date(head[7])),
-            "signed": len(parties) - unsigned,
-            "parties": parties,
-        }
-
-
 # --- pending -----------------------------------------------------------------------------
 
 # One row per side not signed as of :as_of. The wait runs from the latest handover that counts
@@ -420,6 +292,9 @@ SELECT key, kind, title, party, region_code, since FROM (
     AND {party_filter}
     AND a.agreed_on <= :as_of
     AND (:kind IS NULL OR a.kind = :kind)
+    AND NOT EXISTS (
+      SELECT 1 FROM termination t WHERE t.agreement_id = a.id AND t.terminated_on <= :as_of
+        AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = t.entry_seq))
     AND NOT EXISTS (
       SELECT 1 FROM signature s
       WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id{signed_by_then}
@@ -504,7 +379,10 @@ def log_entries(
         since=since.isoformat() if since else None,
     )
     for seq, at, by, action, agreement, payload, digest, voided_by in rows:
-        values = json.loads(payload)
+        try:
+            values = json.loads(payload)
+        except ValueError:  # includes text that is not UTF-8
+            raise Damaged(f"entry {seq} is damaged and cannot be read") from None
         yield {
             "seq": seq,
             "recorded_at": at,
@@ -531,6 +409,13 @@ def describe(action: str, p: dict[str, Any]) -> str:
         return f"{p['key']} handed over to {p['to']} on {p['date']}"
     if action == "entry.void":
         return f"voided entry {p['target']}: {p['reason']}"
+    if action == "agreement.terminate":
+        return f"terminated {p['key']} on {p['date']}: {p['reason']}"
+    if action == "activity.add":
+        by = f" ({p['party']})" if p.get("party") else ""
+        return f"activity under {p['key']} on {p['date']}{by}: {p['description']}"
+    if action == "evaluation.add":
+        return f"evaluated {p['key']} on {p['date']}: {p['recommendation']}; {p['finding']}"
     if action == "agreement.amend":
         changed = [f"{name} {old!r} -> {new!r}" for name, (old, new) in p["changes"].items()]
         changed += [f"number of {n['party']} {n['old']!r} -> {n['new']!r}" for n in p["numbers"]]

@@ -6,11 +6,15 @@ so it is never wrapped or coloured; Rich is imported only to draw a table on a t
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
+from pathlib import Path
 from typing import Any, TextIO
 
 Column = tuple[str, str]  # (key in the row dict, header)
@@ -141,3 +145,21 @@ def message(text: str) -> None:
 
 def warning(text: str) -> None:
     print(f"ks: warning: {text}", file=sys.stderr)
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write a file so that a reader sees the old one or the new one, never half of either."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    directory = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

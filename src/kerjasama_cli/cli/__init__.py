@@ -7,6 +7,7 @@ that need them, so `ks --help`, completion and the read commands start quickly.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 
 
@@ -15,9 +16,10 @@ def main(argv: list[str] | None = None) -> None:
     from typer import Abort, TyperException  # usage errors are TyperExceptions
 
     from kerjasama_cli.cli.app import app
-    from kerjasama_cli.errors import KsError
+    from kerjasama_cli.errors import EXIT_LEDGER, KsError
 
     try:
+        _refuse_undecodable(sys.argv[1:] if argv is None else argv)
         code = app(args=argv, prog_name="ks", standalone_mode=False)
     except KsError as exc:
         _fail(str(exc), exc.exit_code)
@@ -26,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
     except (Abort, KeyboardInterrupt):
         _fail("interrupted; nothing was recorded by the interrupted command", 130)
+    except sqlite3.DatabaseError as exc:  # damage found while reading: not a bug of ours
+        _fail(f"the ledger could not be read ({exc}); run ks verify", EXIT_LEDGER)
     except BrokenPipeError:
         # The reader (head, less) went away: not an error for a command that only prints.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -36,6 +40,18 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (set KS_DEBUG=1 for details)", 70)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _refuse_undecodable(args: list[str]) -> None:
+    """Arguments that are not valid text (bytes a shell passed through) are refused at once."""
+    from kerjasama_cli.errors import InvalidInput
+
+    for number, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise InvalidInput(f"argument {number} ({shown!r}) is not valid UTF-8 text") from None
 
 
 def _fail(text: str, code: int) -> None:

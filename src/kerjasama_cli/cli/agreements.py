@@ -12,11 +12,13 @@ if TYPE_CHECKING:
 
 from kerjasama_cli.cli.app import (
     DATE_HELP,
+    YEARS_HELP,
     AsOfOption,
     Format,
     FormatOption,
     Kind,
     ProvinceOption,
+    Status,
     app,
     parse_date_option,
     reading,
@@ -40,22 +42,29 @@ def add_agreement(
     kind: Annotated[
         Kind,
         typer.Option(
-            "--kind", "-k", help="ksb (Kesepakatan Bersama) or pks (Perjanjian Kerja Sama)."
+            "--kind",
+            "-k",
+            help="ksb (Kesepakatan Bersama), pks (Perjanjian Kerja Sama) or addendum.",
         ),
     ],
     title: Annotated[
         str, typer.Option("--title", "-t", metavar="TEXT", help="The agreement's title (perihal).")
     ],
     party: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
-            "--party", "-P", metavar="PARTY", help="A party (repeat for each; at least two)."
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="A party (repeat for each; at least two; an addendum takes its parent's).",
         ),
-    ],
+    ] = None,
     parent: Annotated[
         str | None,
         typer.Option(
-            "--parent", metavar="KEY", help="For a PKS: the key of the KSB it implements."
+            "--parent",
+            metavar="KEY",
+            help="For a PKS: the KSB it implements; for an addendum: the agreement it amends.",
         ),
     ] = None,
     number: Annotated[
@@ -76,6 +85,7 @@ def add_agreement(
     end: Annotated[
         str | None, typer.Option("--end", metavar="DATE", help="End of the term.")
     ] = None,
+    years: Annotated[int | None, typer.Option("--years", metavar="N", help=YEARS_HELP)] = None,
     fmt: Annotated[
         CreatedFormat,
         typer.Option("--format", "-f", help="text prints the new key; json the whole agreement."),
@@ -93,7 +103,7 @@ def add_agreement(
         ks add-agreement --kind ksb --title "Kerja Sama Pembangunan Daerah" --party kaltim --party jatim --date "28 Juli 2022" --place Samarinda --number kaltim=120/4521/B.PEM
         ks add-agreement --kind pks --parent KSB-2022-0001 --title "Pengembangan E-Government" --party kominfo-kaltim --party kominfo-jatim --date 2022-07-28
     """
-    from kerjasama_cli import ledger, queries, render
+    from kerjasama_cli import ledger, lifecycle, render
 
     agreed_on = parse_date_option("--date", on)
     start_on = parse_date_option("--start", start)
@@ -106,15 +116,16 @@ def add_agreement(
             actor,
             kind.value,
             title,
-            party,
+            party or [],
             parent,
             numbers,
             agreed_on,
             place,
             start_on,
             end_on,
+            years,
         )
-        return queries.agreement_detail(sql, added.key, actor.today), added.already
+        return lifecycle.agreement_detail(sql, added.key, actor.today), added.already
 
     detail, already = write(ctx, add)
     key = detail["key"]
@@ -241,12 +252,6 @@ def handover(
         print(f"{item.key} {done}, waiting at {', '.join(item.waiting_at)}")
 
 
-class Status(StrEnum):
-    awaiting = "awaiting-signatures"
-    in_force = "in-force"
-    expired = "expired"
-
-
 LIST_COLUMNS = [
     ("key", "Key"),
     ("status", "Status"),
@@ -275,12 +280,12 @@ def list_command(
         ks list --province jatim --status awaiting-signatures
         ks list --kind pks --format json
     """
-    from kerjasama_cli import queries, regions, render
+    from kerjasama_cli import lifecycle, regions, render
 
     province_code = regions.load().resolve_province(province).code if province else None
     day = parse_date_option("--as-of", as_of) or date.today()
     with reading(ctx) as sql:
-        rows = queries.list_agreements(
+        rows = lifecycle.list_agreements(
             sql, day, province_code, kind.value if kind else None, state.value if state else None
         )
         if fmt is Format.json:
@@ -334,11 +339,11 @@ def show(
     \b
         ks show KSB-2022-0001
     """
-    from kerjasama_cli import queries, render
+    from kerjasama_cli import lifecycle, render
 
     day = parse_date_option("--as-of", as_of) or date.today()
     with reading(ctx) as sql:
-        detail = queries.agreement_detail(sql, key, day)
+        detail = lifecycle.agreement_detail(sql, key, day)
     if fmt is DetailFormat.table:
         _print_detail(detail)
     else:
@@ -347,16 +352,24 @@ def show(
 
 def _print_detail(detail: dict[str, Any]) -> None:
     """One agreement as indented text: it fits any terminal width and reads the same in a pipe."""
-    term = " to ".join(x for x in (detail["start"], detail["end"]) if x)
     lines = [
         f"{detail['key']}  {detail['title']}",
         f"  status:  {detail['status']}",
         f"  agreed:  {detail['date']}" + (f" in {detail['place']}" if detail["place"] else ""),
     ]
+    if detail.get("in_force_since"):
+        lines.append(f"  in force since {detail['in_force_since']}")
+    term = _term(detail)
     if term:
         lines.append(f"  term:    {term}")
+    if detail.get("terminated_on"):
+        lines.append(f"  terminated on {detail['terminated_on']}")
     if detail["parent"]:
-        lines.append(f"  parent:  {detail['parent']} (the KSB it implements)")
+        lines.append(f"  parent:  {detail['parent']}")
+    if detail.get("renews"):
+        lines.append(f"  renews:  {detail['renews']}")
+    if detail.get("renewed_by"):
+        lines.append(f"  renewed by {', '.join(detail['renewed_by'])}")
     lines.append("parties:")
     for number, side in enumerate(detail["parties"], start=1):
         lines.append(f"  {number}. {side['party']}")
@@ -379,6 +392,23 @@ def _print_detail(detail: dict[str, Any]) -> None:
             note = f" ({item['note']})" if item["note"] else ""
             lines.append(f"  {item['date']} to {item['to']}{where}{note}")
     if detail["children"]:
-        lines.append("implemented by:")
+        lines.append("implemented or amended by:")
         lines.extend(f"  {c['key']}  {c['title']}" for c in detail["children"])
+    if detail.get("activities"):
+        lines.append("activities:")
+        lines.extend(f"  {a['date']}  {a['description']}" for a in detail["activities"])
+    if detail.get("evaluation"):
+        e = detail["evaluation"]
+        lines.append(f"latest evaluation ({e['date']}): {e['recommendation']}; {e['finding']}")
     print("\n".join(lines))
+
+
+def _term(detail: dict[str, Any]) -> str:
+    parts = []
+    if detail.get("start"):
+        parts.append(f"from {detail['start']}")
+    if detail.get("term_years"):
+        parts.append(f"{detail['term_years']} year(s)")
+    if detail.get("ends_on"):
+        parts.append(f"until {detail['ends_on']}")
+    return " ".join(parts)

@@ -54,9 +54,10 @@ class Settings:
         return ledger_path(self.db)
 
     def actor(self) -> "Actor":
-        from kerjasama_cli.ledger import Actor
+        from kerjasama_cli.ledger import Actor, text_value
 
-        return Actor(by=self.by or _os_user(), today=date.today())
+        by = text_value("--by", self.by) or _os_user()
+        return Actor(by=by, today=date.today())
 
 
 def _os_user() -> str:
@@ -104,6 +105,19 @@ class Format(StrEnum):
 class Kind(StrEnum):
     ksb = "ksb"
     pks = "pks"
+    addendum = "addendum"
+
+
+class Status(StrEnum):
+    awaiting = "awaiting-signatures"
+    in_force = "in-force"
+    expiring = "expiring"
+    expired = "expired"
+    terminated = "terminated"
+    superseded = "superseded"
+
+
+YEARS_HELP = "A term of N years from the last signature (instead of --end)."
 
 
 def complete_province(incomplete: str) -> list[str]:
@@ -155,10 +169,19 @@ DATE_HELP = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022 [default: tod
 @contextmanager
 def reading(ctx: typer.Context) -> Iterator["Sql"]:
     """Run queries on the existing ledger, read-only."""
-    from kerjasama_cli import db, queries
+    import sqlite3
 
-    with db.reader(settings(ctx).path) as conn:
-        yield queries.sqlite_sql(conn)
+    from kerjasama_cli import db, queries
+    from kerjasama_cli.errors import Damaged, LedgerError
+
+    path = settings(ctx).path
+    with db.reader(path) as conn:
+        try:
+            yield queries.sqlite_sql(conn)
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"{path} could not be read ({exc}); run ks verify") from None
+        except Damaged as exc:
+            raise LedgerError(f"{path}: {exc}; run ks verify") from None
 
 
 def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
@@ -175,7 +198,9 @@ from kerjasama_cli.cli import (  # noqa: E402, F401
     agreements,
     db_cmd,
     history,
+    lifecycle_cmd,
     parties,
     pending,
     regions_cmd,
+    report_cmd,
 )

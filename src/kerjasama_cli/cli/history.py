@@ -9,6 +9,7 @@ import typer
 
 from kerjasama_cli.cli.app import (
     DATE_HELP,
+    YEARS_HELP,
     app,
     parse_date_option,
     reading,
@@ -130,6 +131,7 @@ def amend_command(
     end: Annotated[
         str | None, typer.Option("--end", metavar="DATE", help="End of the term.")
     ] = None,
+    years: Annotated[int | None, typer.Option("--years", metavar="N", help=YEARS_HELP)] = None,
     number: Annotated[
         list[str] | None,
         typer.Option(
@@ -166,6 +168,7 @@ def amend_command(
             parse_date_option("--start", start),
             parse_date_option("--end", end),
             numbers,
+            years,
         ),
     )
     print(queries.describe("agreement.amend", payload))

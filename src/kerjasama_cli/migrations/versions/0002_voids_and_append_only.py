@@ -9,7 +9,7 @@
   agreements and their sides undeletable: the database refuses, not only the code.
 
 Batch mode copies a table to alter it on SQLite, and the copy has no triggers: a later
-migration that alters one of these tables must create its triggers again (`create_guards`).
+migration that alters one of these tables must create its triggers again (see guards.py).
 
 Revision ID: 0002
 Revises: 0001
@@ -21,44 +21,20 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from kerjasama_cli.migrations.guards import (
+    APPEND_ONLY,
+    UNDELETABLE,
+    create_guards,
+    drop_guards,
+)
+
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-APPEND_ONLY = ("entry", "signature", "handover", "void", "party", "party_alias")
-UNDELETABLE = ("agreement", "agreement_party")
-
-
-def create_guards(tables: Sequence[str], events: Sequence[str]) -> None:
-    """Triggers that abort the given events on the given tables."""
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        op.execute(
-            "CREATE OR REPLACE FUNCTION ks_refuse_change() RETURNS trigger AS $$ BEGIN "
-            "RAISE EXCEPTION 'ks: % rows are never %d', TG_TABLE_NAME, lower(TG_OP); "
-            "END $$ LANGUAGE plpgsql"
-        )
-    for table in tables:
-        for event in events:
-            name = f"{table}_no_{event.lower()}"
-            if dialect == "postgresql":
-                op.execute(
-                    f"CREATE TRIGGER {name} BEFORE {event} ON {table} "
-                    "FOR EACH ROW EXECUTE FUNCTION ks_refuse_change()"
-                )
-            else:
-                op.execute(
-                    f"CREATE TRIGGER {name} BEFORE {event} ON {table} BEGIN "
-                    f"SELECT RAISE(ABORT, 'ks: {table} rows are never {event.lower()}d'); END"
-                )
-
-
-def drop_guards(tables: Sequence[str], events: Sequence[str]) -> None:
-    for table in tables:
-        for event in events:
-            on = f" ON {table}" if op.get_bind().dialect.name == "postgresql" else ""
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event.lower()}{on}")
+APPEND_ONLY_TABLES = ("entry", "signature", "handover", "void", "party", "party_alias")
+UNDELETABLE_TABLES = ("agreement", "agreement_party")
 
 
 def upgrade() -> None:
@@ -88,13 +64,13 @@ def upgrade() -> None:
         "AND s.party_id = agreement_party.party_id) "
         "WHERE number IS NULL"
     )
-    create_guards(APPEND_ONLY, ("UPDATE", "DELETE"))
-    create_guards(UNDELETABLE, ("DELETE",))
+    create_guards(APPEND_ONLY_TABLES, APPEND_ONLY)
+    create_guards(UNDELETABLE_TABLES, UNDELETABLE)
 
 
 def downgrade() -> None:
-    drop_guards(APPEND_ONLY, ("UPDATE", "DELETE"))
-    drop_guards(UNDELETABLE, ("DELETE",))
+    drop_guards(APPEND_ONLY_TABLES, APPEND_ONLY)
+    drop_guards(UNDELETABLE_TABLES, UNDELETABLE)
     with op.batch_alter_table("signature", schema=None) as batch_op:
         batch_op.drop_index("ix_signature_party_id_agreement_id_entry_seq")
         batch_op.create_unique_constraint(

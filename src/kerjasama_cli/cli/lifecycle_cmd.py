@@ -1,0 +1,332 @@
+"""After signing: `ks terminate`, `ks renew`, `ks expiring`, `ks idle`, `ks evaluate`,
+and `ks activity add|list`."""
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from kerjasama_cli.cli.app import (
+    DATE_HELP,
+    YEARS_HELP,
+    AsOfOption,
+    Format,
+    FormatOption,
+    ProvinceOption,
+    app,
+    parse_date_option,
+    reading,
+    write,
+)
+
+KeyArgument = Annotated[str, typer.Argument(metavar="KEY", help="The agreement's key.")]
+ReasonOption = Annotated[str, typer.Option("--reason", "-r", metavar="TEXT", help="Why.")]
+
+
+def _required_date(label: str, value: str) -> date:
+    day = parse_date_option(label, value)
+    assert day is not None
+    return day
+
+
+def _province_code(province: str | None) -> str | None:
+    from kerjasama_cli import regions
+
+    return regions.load().resolve_province(province).code if province else None
+
+
+@app.command("terminate")
+def terminate_command(
+    ctx: typer.Context,
+    key: KeyArgument,
+    on: Annotated[
+        str, typer.Option("--date", "-d", metavar="DATE", help=f"When it ended: {DATE_HELP}.")
+    ],
+    reason: ReasonOption,
+) -> None:
+    """End an agreement before its term runs out (or one without a term).
+
+    Example:
+
+    \b
+        ks terminate PKS-2022-0006 --date 2024-03-31 --reason "diakhiri atas kesepakatan para pihak"
+    """
+    from kerjasama_cli import ledger
+
+    day = _required_date("--date", on)
+    done = write(ctx, lambda sql, actor: ledger.terminate(sql, actor, key, day, reason))
+    print(f"{done} terminated on {day.isoformat()}")
+
+
+@app.command("renew")
+def renew_command(
+    ctx: typer.Context,
+    key: KeyArgument,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", "-d", metavar="DATE", help=f"Date the renewal was agreed: {DATE_HELP}."
+        ),
+    ] = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", "-t", metavar="TEXT", help="A new title [default: the old one]."),
+    ] = None,
+    place: Annotated[
+        str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="DATE", help="Start of the new term.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", metavar="DATE", help="End of the new term.")
+    ] = None,
+    years: Annotated[int | None, typer.Option("--years", metavar="N", help=YEARS_HELP)] = None,
+) -> None:
+    """Create the successor of an agreement: same kind and parties, a new term.
+
+    The new agreement waits for its own signatures; once it is in force, the old one is
+    superseded. Prints the new key.
+
+    Example:
+
+    \b
+        ks renew KSB-2022-0001 --date 2027-06-01 --years 5
+    """
+    from kerjasama_cli import ledger, render
+
+    added = write(
+        ctx,
+        lambda sql, actor: ledger.renew(
+            sql,
+            actor,
+            key,
+            parse_date_option("--date", on),
+            title,
+            place,
+            parse_date_option("--start", start),
+            parse_date_option("--end", end),
+            years,
+        ),
+    )
+    print(added.key)
+    if added.already:
+        render.message(f"already recorded as {added.key}; nothing added")
+    else:
+        render.message(f"recorded {added.key}, renewing {key.upper()}")
+
+
+EXPIRING_COLUMNS = [
+    ("days_left", "Days left"),
+    ("ends_on", "Ends"),
+    ("key", "Agreement"),
+    ("status", "Status"),
+    ("title", "Title"),
+]
+
+
+@app.command("expiring")
+def expiring_command(
+    ctx: typer.Context,
+    within: Annotated[
+        int, typer.Option("--within", min=0, metavar="DAYS", help="Days ahead to look.")
+    ] = 90,
+    province: ProvinceOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List agreements in force whose term ends soon, soonest first.
+
+    The usual reminders are 90, 60, 30 and 7 days before the end, and the end day itself;
+    `window` says which one an agreement has reached.
+
+    Examples:
+
+    \b
+        ks expiring --within 30
+        ks expiring --province jatim --format json
+    """
+    from kerjasama_cli import lifecycle
+
+    day = parse_date_option("--as-of", as_of) or date.today()
+    with reading(ctx) as sql:
+        rows = lifecycle.expiring(sql, day, within, _province_code(province))
+        _output(
+            rows,
+            fmt,
+            EXPIRING_COLUMNS,
+            f"nothing ends within {within} days of {day}",
+            ("key", "kind", "title", "status", "ends_on", "days_left", "window"),
+        )
+
+
+IDLE_COLUMNS = [
+    ("idle_days", "Idle days"),
+    ("last_activity", "Last activity"),
+    ("key", "Agreement"),
+    ("title", "Title"),
+]
+
+
+@app.command("idle")
+def idle_command(
+    ctx: typer.Context,
+    days: Annotated[
+        int,
+        typer.Option("--days", min=0, metavar="DAYS", help="Idle for more than this many days."),
+    ] = 180,
+    province: ProvinceOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List agreements in force with no follow-up activity for more than DAYS days.
+
+    The idle time runs from the latest activity, else from when the agreement came into
+    force (its start, or its last signature).
+
+    Examples:
+
+    \b
+        ks idle --days 180
+        ks idle --days 90 --province kaltim --format csv
+    """
+    from kerjasama_cli import lifecycle
+
+    day = parse_date_option("--as-of", as_of) or date.today()
+    with reading(ctx) as sql:
+        rows = lifecycle.idle(sql, day, days, _province_code(province))
+        _output(
+            rows,
+            fmt,
+            IDLE_COLUMNS,
+            f"every agreement in force had an activity within {days} days",
+            ("key", "kind", "title", "status", "in_force_since", "last_activity", "idle_days"),
+        )
+
+
+class Recommendation(StrEnum):
+    continue_ = "continue"
+    extend = "extend"
+    stop = "stop"
+
+
+@app.command("evaluate")
+def evaluate_command(
+    ctx: typer.Context,
+    key: KeyArgument,
+    finding: Annotated[
+        str, typer.Option("--finding", metavar="TEXT", help="What the evaluation found.")
+    ],
+    recommendation: Annotated[
+        Recommendation, typer.Option("--recommendation", help="continue, extend or stop.")
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option("--date", "-d", metavar="DATE", help=f"Date of the evaluation: {DATE_HELP}."),
+    ] = None,
+) -> None:
+    """Record a monitoring-and-evaluation result; `ks show` shows the latest.
+
+    Example:
+
+    \b
+        ks evaluate PKS-2022-0001 --date 2023-12-15 --finding "Pertukaran data berjalan" --recommendation continue
+    """
+    from kerjasama_cli import ledger
+
+    day = parse_date_option("--date", on) or date.today()
+    seq = write(
+        ctx,
+        lambda sql, actor: ledger.evaluate(sql, actor, key, day, finding, recommendation.value),
+    )
+    print(f"evaluation of {key.upper()} recorded as entry {seq}")
+
+
+activity_app = typer.Typer(
+    help="Follow-up activities carried out under agreements.", no_args_is_help=True
+)
+app.add_typer(activity_app, name="activity")
+
+ACTIVITY_COLUMNS = [
+    ("date", "Date"),
+    ("agreement", "Agreement"),
+    ("party", "By"),
+    ("description", "Activity"),
+]
+
+
+@activity_app.command("add")
+def activity_add(
+    ctx: typer.Context,
+    key: KeyArgument,
+    description: Annotated[
+        str, typer.Option("--description", metavar="TEXT", help="What was done.")
+    ],
+    on: Annotated[
+        str | None, typer.Option("--date", "-d", metavar="DATE", help=f"When: {DATE_HELP}.")
+    ] = None,
+    party: Annotated[
+        str | None,
+        typer.Option("--party", "-P", metavar="PARTY", help="Which party carried it out."),
+    ] = None,
+) -> None:
+    """Record a technical activity carried out under an agreement.
+
+    Example:
+
+    \b
+        ks activity add PKS-2022-0001 --date 2023-03-14 --description "Bimbingan teknis interoperabilitas data" --party kominfo-jatim
+    """
+    from kerjasama_cli import ledger
+
+    day = parse_date_option("--date", on) or date.today()
+    seq = write(
+        ctx, lambda sql, actor: ledger.add_activity(sql, actor, key, day, description, party)
+    )
+    print(f"activity under {key.upper()} recorded as entry {seq}")
+
+
+@activity_app.command("list")
+def activity_list(
+    ctx: typer.Context,
+    key: Annotated[
+        str | None, typer.Argument(metavar="[KEY]", help="Only this agreement's activities.")
+    ] = None,
+    province: ProvinceOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List follow-up activities, oldest first.
+
+    Examples:
+
+    \b
+        ks activity list PKS-2022-0001
+        ks activity list --province jatim --format csv
+    """
+    from kerjasama_cli import lifecycle, queries
+
+    day = parse_date_option("--as-of", as_of) or date.today()
+    with reading(ctx) as sql:
+        agreement_id = queries.find_agreement(sql, key).id if key else None
+        rows = lifecycle.activities(sql, agreement_id, day, _province_code(province))
+        _output(iter(rows), fmt, ACTIVITY_COLUMNS, "no activities recorded")
+
+
+def _output(
+    rows: Iterator[dict[str, Any]],
+    fmt: Format,
+    columns: list[tuple[str, str]],
+    empty: str,
+    csv_keys: Sequence[str] = (),
+) -> None:
+    from kerjasama_cli import render
+
+    if fmt is Format.json:
+        render.write_json_array(rows)
+    elif fmt is Format.csv:
+        render.write_csv(rows, [(k, k) for k in csv_keys or [k for k, _ in columns]])
+    else:
+        render.write_table(rows, columns, empty=empty)

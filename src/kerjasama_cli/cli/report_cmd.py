@@ -1,0 +1,170 @@
+"""`ks report` (for leaders, from cron) and `ks check` (for monitoring: exit 1 on problems)."""
+
+import json
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kerjasama_cli.cli.app import (
+    AsOfOption,
+    ProvinceOption,
+    app,
+    parse_date_option,
+    reading,
+    settings,
+)
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class Language(StrEnum):
+    id = "id"
+    en = "en"
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    as_of: AsOfOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="DATE",
+            help="Also list what was signed, handed over, ended or evaluated since DATE.",
+        ),
+    ] = None,
+    province: ProvinceOption = None,
+    lang: Annotated[
+        Language, typer.Option("--lang", help="id (Bahasa Indonesia) or en.")
+    ] = Language.id,
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md (for e-mail), html (one self-contained file), xlsx, json or csv.",
+        ),
+    ] = ReportFormat.md,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="Write to FILE atomically instead of stdout (xlsx needs it).",
+        ),
+    ] = None,
+) -> None:
+    """Write the report for leaders: totals, what waits where, what changed, what ends.
+
+    Sections: totals by status and kind; documents waiting for signature by the signing
+    party's province, in age buckets (0-30, 31-90, 91-180, over 180 days) with the oldest
+    named; with --since, what was signed, handed over, ended or evaluated; agreements ending
+    in the next 90 days; agreements in force without activity for 180 days; the ledger's
+    head hash and the as-of date. Deterministic for a given --as-of.
+
+    Examples:
+
+    \b
+        ks report --since 2022-08-01 --as-of 2022-09-10
+        ks report --format html --out /srv/laporan/kerja-sama.html
+        ks report --lang en --format xlsx --out report.xlsx
+    """
+    from kerjasama_cli import regions, render, report, report_render
+    from kerjasama_cli.errors import InvalidInput
+
+    day = parse_date_option("--as-of", as_of) or date.today()
+    since_day = parse_date_option("--since", since)
+    if since_day and since_day > day:
+        raise InvalidInput(f"--since {since_day} is after the report's date {day}")
+    if fmt is ReportFormat.xlsx and out is None and sys.stdout.isatty():
+        raise InvalidInput("an xlsx report is a binary file: give --out FILE")
+    province_code = regions.load().resolve_province(province).code if province else None
+    with reading(ctx) as sql:
+        data = report.build(sql, day, since_day, province_code)
+    content = report_render.FORMATS[fmt.value](data, lang.value)
+    if out is not None:
+        render.write_atomically(out, content)
+        render.message(f"wrote {out}")
+    elif isinstance(content, bytes):
+        sys.stdout.buffer.write(content)
+    else:
+        sys.stdout.write(content)
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    max_wait: Annotated[
+        int,
+        typer.Option(
+            "--max-wait",
+            min=0,
+            metavar="DAYS",
+            help="A signature waiting longer than this is a problem.",
+        ),
+    ] = 90,
+    expiring_within: Annotated[
+        int,
+        typer.Option(
+            "--expiring-within",
+            min=0,
+            metavar="DAYS",
+            help="An agreement ending within this many days is a problem.",
+        ),
+    ] = 30,
+    as_of: AsOfOption = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Also replay the whole ledger, as ks verify does.")
+    ] = False,
+    fmt: Annotated[
+        CheckFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = CheckFormat.text,
+) -> None:
+    """Print the problems to act on and exit 1 if there are any, 0 if none (for monitoring).
+
+    Problems: signatures waiting longer than --max-wait days; agreements ending within
+    --expiring-within days; agreements whose term has ended in the last year with no
+    renewal; and any damage to the ledger (integrity and hash chain; --full adds the replay).
+
+    Examples:
+
+    \b
+        ks check --max-wait 60 --expiring-within 30
+        ks check --format json > /var/lib/ks/check.json || notify-send "ks: lihat laporan"
+    """
+    from kerjasama_cli import checks
+
+    day = parse_date_option("--as-of", as_of) or date.today()
+    problems = checks.run(settings(ctx).path, day, max_wait, expiring_within, full)
+    if fmt is CheckFormat.json:
+        print(
+            json.dumps(
+                {"as_of": day.isoformat(), "ok": not problems, "problems": problems},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for problem in problems:
+            print(problem["message"])
+        if not problems:
+            print(f"no problems as of {day.isoformat()}")
+    if problems:
+        raise typer.Exit(1)

@@ -1,0 +1,252 @@
+"""`ks report` and `ks check`: the reference story and a generated ledger, in every format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from openpyxl import load_workbook
+from tests.conftest import REPO, RunKs, ks_executable
+from tests.test_ledger import Ledger
+
+from kerjasama_cli import db, events, ledger, queries, report, report_render
+from kerjasama_cli.cli import main
+
+AS_OF = date(2022, 9, 10)
+
+
+@pytest.fixture(scope="module")
+def story(story_ledger: Path) -> dict:
+    """The report of the reference story as of 10 September 2022, changes since 1 July."""
+    with db.reader(story_ledger) as conn:
+        return report.build(queries.sqlite_sql(conn), AS_OF, date(2022, 7, 1))
+
+
+def test_the_story_report_counts_and_groups_what_waits(story: dict, story_ledger: Path) -> None:
+    assert story["totals"] == [
+        {"status": "awaiting-signatures", "kind": "ksb", "count": 1},
+        {"status": "awaiting-signatures", "kind": "pks", "count": 7},
+    ]
+    jatim, kaltim = story["waiting"]
+    assert (jatim["province"], jatim["province_name"], jatim["count"]) == ("35", "Jawa Timur", 8)
+    assert jatim["ages"] == {"0-30": 8, "31-90": 0, "91-180": 0, ">180": 0}
+    assert (jatim["oldest"]["agreement"], jatim["oldest"]["waiting_days"]) == ("KSB-2022-0001", 30)
+    assert (kaltim["province"], kaltim["count"], kaltim["ages"]["31-90"]) == ("64", 3, 3)
+    assert kaltim["oldest"]["waiting_days"] == 44
+    changes = story["changes"]
+    assert [(c["agreement"], c["date"]) for c in changes["signed"]][:1] == [
+        ("KSB-2022-0001", "2022-07-28")
+    ]
+    assert len(changes["signed"]) == 5 and len(changes["handed_over"]) == 8
+    assert changes["ended"] == [] and changes["evaluated"] == []
+    with db.reader(story_ledger) as conn:
+        seq, head = events.head(queries.sqlite_sql(conn))
+    assert story["ledger"] == {"entries": seq, "head": head}
+
+
+@pytest.fixture
+def generated(tmp_path: Path) -> Ledger:
+    """Twelve PKS between Kominfo Jatim and Kaltim, three in each age bucket on 1 June 2024."""
+    book = Ledger(tmp_path / "generated.sqlite")
+    today = date(2024, 6, 1)
+    book.write(
+        ledger.add_party,
+        "Dinas Kominfo Provinsi Jawa Timur",
+        "jatim",
+        ["kominfo-jatim"],
+        today=today,
+    )
+    for n, age in enumerate((10, 30, 29, 31, 60, 90, 91, 120, 180, 181, 365, 1000)):
+        book.write(
+            ledger.add_agreement,
+            "pks",
+            f"Uji {n}",
+            ["kominfo-jatim", "kaltim"],
+            agreed_on=today - timedelta(age),
+            today=today,
+        )
+    return book
+
+
+def test_age_buckets_of_a_generated_ledger(generated: Ledger) -> None:
+    data = generated.read(report.build, date(2024, 6, 1))
+    ages = {g["province"]: g["ages"] for g in data["waiting"]}
+    expected = {"0-30": 3, "31-90": 3, "91-180": 3, ">180": 3}
+    assert ages == {"35": expected, "64": expected}
+    assert data["waiting"][0]["oldest"]["waiting_days"] == 1000
+    assert data["totals"] == [{"status": "awaiting-signatures", "kind": "pks", "count": 12}]
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_markdown_renders_with_every_section(story: dict, lang: str) -> None:
+    text = report_render.markdown(story, lang)
+    rendered = MarkdownIt("commonmark").enable("table").render(text)
+    assert rendered.count("<table>") == 4  # totals, waiting, signed, handed over
+    assert rendered.count("<h2>") == 8
+    if lang == "id":
+        assert "Laporan Kerja Sama Daerah" in text and "11 Agustus 2022" in text
+        assert "menunggu tanda tangan" in text
+    else:
+        assert "Regional Cooperation Report" in text and "August 11, 2022" in text
+    assert story["ledger"]["head"] in text.splitlines()[-1]
+
+
+def test_csv_and_json_parse_back(story: dict) -> None:
+    rows = list(csv.DictReader(io.StringIO(report_render.csv_text(story, "id"))))
+    sections = {r["section"] for r in rows}
+    assert {"totals", "waiting", "waiting-oldest", "signed", "handed-over", "ledger"} <= sections
+    oldest = [r for r in rows if r["section"] == "waiting-oldest"]
+    assert [(r["province"], r["agreement"], r["days"]) for r in oldest] == [
+        ("35", "KSB-2022-0001", "30"),
+        ("64", "PKS-2022-0005", "44"),
+    ]
+    assert json.loads(report_render.json_text(story, "en"))["waiting"][0]["count"] == 8
+
+
+def test_xlsx_has_one_sheet_per_section(story: dict, tmp_path: Path) -> None:
+    path = tmp_path / "laporan.xlsx"
+    path.write_bytes(report_render.xlsx_bytes(story, "id"))
+    book = load_workbook(path)
+    assert book.sheetnames == [
+        "Jumlah",
+        "Menunggu",
+        "Ditandatangani",
+        "Diserahkan",
+        "Berakhir atau diakhiri",
+        "Dievaluasi",
+        "Segera berakhir",
+        "Tanpa kegiatan",
+        "Buku besar",
+    ]
+    waiting = [[c.value for c in row] for row in book["Menunggu"].iter_rows(min_row=3)]
+    assert waiting[0][:6] == ["Jawa Timur", 8, 8, 0, 0, 0]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_the_html_report_renders_in_a_browser(story: dict, tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Debian's chromium (.ci/run installs it)")
+        pytest.skip("no chromium here (apt-get install chromium)")
+    page = tmp_path / "laporan.html"
+    page.write_text(report_render.html_text(story, "id"), encoding="utf-8")
+    common = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(
+        [*common, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "<h1>Laporan Kerja Sama Daerah</h1>" in dom
+    waiting_chart = re.search(r'<figure id="chart-waiting">(.*?)</figure>', dom, re.S)
+    assert waiting_chart and waiting_chart.group(1).count('class="bar"') == 2
+    assert dom.count("<table>") == 4
+    shot = tmp_path / "laporan.png"
+    subprocess.run(
+        [*common, "--window-size=1100,1400", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_out_is_atomic_a_failed_render_leaves_the_old_report(
+    story_ledger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    out = tmp_path / "laporan.md"
+    out.write_text("laporan minggu lalu\n", encoding="utf-8")
+
+    def broken(data: dict, lang: str) -> str:
+        raise RuntimeError("render failed")
+
+    monkeypatch.setitem(report_render.FORMATS, "md", broken)
+    with pytest.raises(SystemExit):
+        main(["--db", str(story_ledger), "report", "--out", str(out)])
+    assert out.read_text(encoding="utf-8") == "laporan minggu lalu\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["laporan.md"]
+    monkeypatch.undo()
+    with pytest.raises(SystemExit) as done:
+        main(["--db", str(story_ledger), "report", "--as-of", "2022-09-10", "--out", str(out)])
+    assert done.value.code == 0
+    assert out.read_text(encoding="utf-8").startswith("# Laporan Kerja Sama Daerah")
+
+
+def test_check_exits_1_on_problems_and_0_without(story_ledger: Path, run_ks: RunKs) -> None:
+    env = {"KS_DB": str(story_ledger)}
+    late = run_ks("check", "--as-of", "2022-09-10", "--max-wait", "40", env=env)
+    assert late.returncode == 1
+    assert late.stdout.splitlines() == [
+        f"waiting: PKS-2022-000{n} for {name} Provinsi Kalimantan Timur, 44 days since 2022-07-28"
+        for n, name in (
+            (5, "Dinas Kebudayaan dan Pariwisata"),
+            (6, "Dinas Perindustrian dan Perdagangan"),
+            (7, "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu"),
+        )
+    ]
+    calm = run_ks("check", "--as-of", "2022-09-10", "--max-wait", "60", "--format", "json", env=env)
+    assert calm.returncode == 0, calm.stderr
+    assert json.loads(calm.stdout) == {"as_of": "2022-09-10", "ok": True, "problems": []}
+
+
+def _crontab_lines() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```crontab\n(.*?)```", text, re.S)
+    assert block, "the README has a crontab example"
+    return [
+        line
+        for line in block.group(1).splitlines()
+        if line and not line.startswith("#") and not re.match(r"\w+=", line)
+    ]
+
+
+def test_the_readme_crontab_works(story_ledger: Path, tmp_path: Path) -> None:
+    """Each crontab line's command, run as cron would: sh, a bare environment, no terminal."""
+    ks = Path(ks_executable()[0])
+    for line in _crontab_lines():
+        command = " ".join(line.split()[5:])  # drop the five schedule fields
+        env = {
+            "PATH": f"{ks.parent}:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "KS_DB": str(story_ledger),
+            "LAPORAN": str(tmp_path),
+        }
+        env.update({k: v for k, v in os.environ.items() if k == "PYTHONPATH"})
+        done = subprocess.run(
+            ["sh", "-c", command],
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+        assert done.returncode in (0, 1), done.stderr  # ks check exits 1 when it finds problems
+        assert "Traceback" not in done.stderr
+    reports = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".md", ".html"))
+    assert reports and all((tmp_path / name).stat().st_size > 1000 for name in reports)
