@@ -62,7 +62,11 @@ class PartyAlias(SQLModel, table=True):
 class Agreement(SQLModel, table=True):
     """A KSB or PKS document, identified by its key (KSB-2022-0001)."""
 
-    __table_args__ = (UniqueConstraint("kind", "year", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "year", "seq"),
+        # Finding the same agreement again (a retried add-agreement) by kind and date.
+        Index("ix_agreement_kind_agreed_on", "kind", "agreed_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)

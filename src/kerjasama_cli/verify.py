@@ -128,6 +128,7 @@ def _replay(conn: sqlite3.Connection, path: Path, report: Report) -> None:
         try:
             replica.execute("PRAGMA journal_mode = OFF")
             replica.execute("PRAGMA synchronous = OFF")
+            replica.execute("PRAGMA cache_size = -262144")  # 256 MiB: replay is all inserts
             for statement in schema:
                 replica.execute(statement)
             sql = queries.sqlite_sql(replica)

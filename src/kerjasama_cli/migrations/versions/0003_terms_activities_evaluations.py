@@ -1,7 +1,8 @@
 """Terms, renewals, terminations, follow-up activities and evaluations.
 
 - `agreement.term_years`: a term of N years from the last signature, when no end is given;
-  `agreement.renews_id`: the agreement a renewal succeeds.
+  `agreement.renews_id`: the agreement a renewal succeeds; an index on (kind, agreed_on) to
+  recognise a retried `add-agreement` without scanning.
 - `signature(agreement_id, signed_on)`: when an agreement came into force, by index.
 - `termination`, `activity`, `evaluation`: events, append-only like the others.
 
@@ -30,6 +31,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("term_years", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("renews_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_agreement_renews_id"), ["renews_id"], unique=False)
+        batch_op.create_index("ix_agreement_kind_agreed_on", ["kind", "agreed_on"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_agreement_renews_id_agreement"), "agreement", ["renews_id"], ["id"]
         )
@@ -111,6 +113,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_signature_agreement_id_signed_on")
     with op.batch_alter_table("agreement", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_agreement_renews_id_agreement"), type_="foreignkey")
+        batch_op.drop_index("ix_agreement_kind_agreed_on")
         batch_op.drop_index(batch_op.f("ix_agreement_renews_id"))
         batch_op.drop_column("renews_id")
         batch_op.drop_column("term_years")
