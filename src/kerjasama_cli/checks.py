@@ -14,7 +14,7 @@ def run(
 ) -> list[dict[str, Any]]:
     """Every problem found, each a dict with `kind` and a one-line `message`."""
     problems: list[dict[str, Any]] = []
-    report = verify.verify(path) if full else verify.quick(path)
+    report = verify.verify(path, replay=full)
     problems += [{"kind": "ledger", "message": f"ledger: {p}"} for p in report.problems]
     with db.reader(path) as conn:
         sql = queries.sqlite_sql(conn)

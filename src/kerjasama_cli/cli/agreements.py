@@ -12,13 +12,17 @@ if TYPE_CHECKING:
 
 from kerjasama_cli.cli.app import (
     DATE_HELP,
-    YEARS_HELP,
     AsOfOption,
+    EndOption,
     Format,
     FormatOption,
     Kind,
+    NumbersOption,
+    PlaceOption,
     ProvinceOption,
+    StartOption,
     Status,
+    YearsOption,
     app,
     parse_date_option,
     reading,
@@ -67,25 +71,14 @@ def add_agreement(
             help="For a PKS: the KSB it implements; for an addendum: the agreement it amends.",
         ),
     ] = None,
-    number: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--number", "-n", help="PARTY=NUMBER: a party's own register number (repeatable)."
-        ),
-    ] = None,
+    number: NumbersOption = None,
     on: Annotated[
         str | None, typer.Option("--date", "-d", metavar="DATE", help=f"Date agreed: {DATE_HELP}.")
     ] = None,
-    place: Annotated[
-        str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")
-    ] = None,
-    start: Annotated[
-        str | None, typer.Option("--start", metavar="DATE", help="Start of the term.")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--end", metavar="DATE", help="End of the term.")
-    ] = None,
-    years: Annotated[int | None, typer.Option("--years", metavar="N", help=YEARS_HELP)] = None,
+    place: PlaceOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    years: YearsOption = None,
     fmt: Annotated[
         CreatedFormat,
         typer.Option("--format", "-f", help="text prints the new key; json the whole agreement."),

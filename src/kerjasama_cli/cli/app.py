@@ -117,9 +117,6 @@ class Status(StrEnum):
     superseded = "superseded"
 
 
-YEARS_HELP = "A term of N years from the last signature (instead of --end)."
-
-
 def complete_province(incomplete: str) -> list[str]:
     """Shell completion for --province: abbreviations and codes, from the shipped data only."""
     from kerjasama_cli import regions
@@ -163,7 +160,29 @@ AsOfOption = Annotated[
         "--as-of", metavar="DATE", help="Compute status and ages as on this date [default: today]."
     ),
 ]
-DATE_HELP = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022 [default: today]"
+DATE_FORMATS = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022"
+DATE_HELP = f"{DATE_FORMATS} [default: today]"
+
+# The details of an agreement, as add-agreement, amend and renew take them.
+PlaceOption = Annotated[
+    str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")
+]
+StartOption = Annotated[
+    str | None, typer.Option("--start", metavar="DATE", help="Start of the term.")
+]
+EndOption = Annotated[str | None, typer.Option("--end", metavar="DATE", help="End of the term.")]
+YearsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--years", metavar="N", help="A term of N years from the last signature (instead of --end)."
+    ),
+]
+NumbersOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--number", "-n", metavar="PARTY=NUMBER", help="A party's own register number (repeatable)."
+    ),
+]
 
 
 @contextmanager

@@ -8,8 +8,12 @@ from typing import Annotated, Any
 import typer
 
 from kerjasama_cli.cli.app import (
-    DATE_HELP,
-    YEARS_HELP,
+    DATE_FORMATS,
+    EndOption,
+    NumbersOption,
+    PlaceOption,
+    StartOption,
+    YearsOption,
     app,
     parse_date_option,
     reading,
@@ -120,27 +124,15 @@ def amend_command(
     ] = None,
     on: Annotated[
         str | None,
-        typer.Option("--date", "-d", metavar="DATE", help=f"The correct date agreed: {DATE_HELP}."),
-    ] = None,
-    place: Annotated[
-        str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")
-    ] = None,
-    start: Annotated[
-        str | None, typer.Option("--start", metavar="DATE", help="Start of the term.")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--end", metavar="DATE", help="End of the term.")
-    ] = None,
-    years: Annotated[int | None, typer.Option("--years", metavar="N", help=YEARS_HELP)] = None,
-    number: Annotated[
-        list[str] | None,
         typer.Option(
-            "--number",
-            "-n",
-            metavar="PARTY=NUMBER",
-            help="A party's correct register number (repeatable).",
+            "--date", "-d", metavar="DATE", help=f"The correct date agreed: {DATE_FORMATS}."
         ),
     ] = None,
+    place: PlaceOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    years: YearsOption = None,
+    number: NumbersOption = None,
 ) -> None:
     """Correct an agreement's title, date, place, term or register numbers.
 

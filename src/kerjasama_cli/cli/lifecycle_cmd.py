@@ -9,12 +9,16 @@ from typing import Annotated, Any
 import typer
 
 from kerjasama_cli.cli.app import (
+    DATE_FORMATS,
     DATE_HELP,
-    YEARS_HELP,
     AsOfOption,
+    EndOption,
     Format,
     FormatOption,
+    PlaceOption,
     ProvinceOption,
+    StartOption,
+    YearsOption,
     app,
     parse_date_option,
     reading,
@@ -42,7 +46,7 @@ def terminate_command(
     ctx: typer.Context,
     key: KeyArgument,
     on: Annotated[
-        str, typer.Option("--date", "-d", metavar="DATE", help=f"When it ended: {DATE_HELP}.")
+        str, typer.Option("--date", "-d", metavar="DATE", help=f"When it ended: {DATE_FORMATS}.")
     ],
     reason: ReasonOption,
 ) -> None:
@@ -74,16 +78,10 @@ def renew_command(
         str | None,
         typer.Option("--title", "-t", metavar="TEXT", help="A new title [default: the old one]."),
     ] = None,
-    place: Annotated[
-        str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")
-    ] = None,
-    start: Annotated[
-        str | None, typer.Option("--start", metavar="DATE", help="Start of the new term.")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option("--end", metavar="DATE", help="End of the new term.")
-    ] = None,
-    years: Annotated[int | None, typer.Option("--years", metavar="N", help=YEARS_HELP)] = None,
+    place: PlaceOption = None,
+    start: StartOption = None,
+    end: EndOption = None,
+    years: YearsOption = None,
 ) -> None:
     """Create the successor of an agreement: same kind and parties, a new term.
 
