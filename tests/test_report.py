@@ -250,3 +250,13 @@ def test_the_readme_crontab_works(story_ledger: Path, tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr
     reports = sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".md", ".html"))
     assert reports and all((tmp_path / name).stat().st_size > 1000 for name in reports)
+
+
+def test_the_same_as_of_gives_the_same_report(story_ledger: Path, run_ks: RunKs) -> None:
+    args = ("report", "--as-of", "2022-09-10", "--since", "2022-07-01")
+    env = {"KS_DB": str(story_ledger)}
+    for fmt in ("md", "html", "json", "csv"):
+        first, second = (run_ks(*args, "--format", fmt, env=env) for _ in range(2))
+        assert first.returncode == 0, first.stderr
+        assert first.stdout == second.stdout
+        assert "\x1b[" not in first.stdout  # no colour codes in a pipe or a cron mail
