@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -212,14 +213,8 @@ def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
     return db.write(options.path, lambda sql: operation(sql, actor))
 
 
-# Register the commands (each module only imports typer and the standard library at the top).
-from kerjasama_cli.cli import (  # noqa: E402, F401
-    agreements,
-    db_cmd,
-    history,
-    lifecycle_cmd,
-    parties,
-    pending,
-    regions_cmd,
-    report_cmd,
-)
+# Register the commands, in the order --help lists them (each module imports only typer
+# and the standard library at the top).
+for _module in ("agreements", "pending", "lifecycle_cmd", "history", "report_cmd", "parties",
+                "regions_cmd", "db_cmd"):  # fmt: skip
+    import_module(f"kerjasama_cli.cli.{_module}")

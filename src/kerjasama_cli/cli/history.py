@@ -49,7 +49,9 @@ def log_command(
         LogFormat, typer.Option("--format", "-f", help="table (plain text in a pipe) or json.")
     ] = LogFormat.table,
 ) -> None:
-    """Show the ledger's history: every change, in order, who recorded it and when.
+    """Show the history of every change.
+
+    Every change in order: when it was recorded (UTC), by whom, and what it recorded.
 
     Voided entries stay and say which entry voided them.
 
@@ -97,10 +99,11 @@ def void_command(
         typer.Option("--party", "-P", metavar="PARTY", help="With a KEY: whose signature to void."),
     ] = None,
 ) -> None:
-    """Reverse a mistaken signature or handover, in the open.
+    """Reverse a mistaken entry, in the open.
 
-    The original entry and the reversal both stay in the history; the agreement goes back
-    to waiting for that party's signature.
+    A signature, handover, termination, activity or evaluation can be voided. The original
+    entry and the reversal both stay in the history; a voided signature means the agreement
+    waits for that party again.
 
     Examples:
 
@@ -134,7 +137,9 @@ def amend_command(
     years: YearsOption = None,
     number: NumbersOption = None,
 ) -> None:
-    """Correct an agreement's title, date, place, term or register numbers.
+    """Correct an agreement's details.
+
+    Its title, date, place, term or the parties' register numbers.
 
     The correction is a new entry with its reason; the old values stay in the history.
 
@@ -178,7 +183,9 @@ def verify_command(
         VerifyFormat, typer.Option("--format", "-f", help="text or json.")
     ] = VerifyFormat.text,
 ) -> None:
-    """Check that the ledger is sound; exit 1 with one line per problem if not.
+    """Check that the ledger is sound.
+
+    Exits 1 with one line per problem if it is not.
 
     Checks SQLite's integrity, that the file is a ks ledger of a known version, the hash
     chain from the first entry to the last, and that replaying every entry reproduces every

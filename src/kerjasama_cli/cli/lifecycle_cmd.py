@@ -50,7 +50,9 @@ def terminate_command(
     ],
     reason: ReasonOption,
 ) -> None:
-    """End an agreement before its term runs out (or one without a term).
+    """End an agreement early.
+
+    Before its term runs out, or one without a term.
 
     Example:
 
@@ -83,7 +85,9 @@ def renew_command(
     end: EndOption = None,
     years: YearsOption = None,
 ) -> None:
-    """Create the successor of an agreement: same kind and parties, a new term.
+    """Create an agreement's successor.
+
+    Same kind, parent and parties; a new term.
 
     The new agreement waits for its own signatures; once it is in force, the old one is
     superseded. Prints the new key.
@@ -135,7 +139,9 @@ def expiring_command(
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List agreements in force whose term ends soon, soonest first.
+    """List agreements ending soon.
+
+    Agreements in force whose term ends within the window, soonest first.
 
     The usual reminders are 90, 60, 30 and 7 days before the end, and the end day itself;
     `window` says which one an agreement has reached.
@@ -179,7 +185,9 @@ def idle_command(
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List agreements in force with no follow-up activity for more than DAYS days.
+    """List agreements without recent activity.
+
+    Agreements in force with no follow-up activity for more than DAYS days.
 
     The idle time runs from the latest activity, else from when the agreement came into
     force (its start, or its last signature).
@@ -225,7 +233,9 @@ def evaluate_command(
         typer.Option("--date", "-d", metavar="DATE", help=f"Date of the evaluation: {DATE_HELP}."),
     ] = None,
 ) -> None:
-    """Record a monitoring-and-evaluation result; `ks show` shows the latest.
+    """Record an evaluation result.
+
+    A monitoring-and-evaluation finding and its recommendation; `ks show` shows the latest.
 
     Example:
 

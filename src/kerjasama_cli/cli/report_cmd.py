@@ -66,7 +66,9 @@ def report_command(
         ),
     ] = None,
 ) -> None:
-    """Write the report for leaders: totals, what waits where, what changed, what ends.
+    """Write the report for leaders.
+
+    Totals, what waits where, what changed, what ends.
 
     Sections: totals by status and kind; documents waiting for signature by the signing
     party's province, in age buckets (0-30, 31-90, 91-180, over 180 days) with the oldest
@@ -137,7 +139,9 @@ def check_command(
         CheckFormat, typer.Option("--format", "-f", help="text or json.")
     ] = CheckFormat.text,
 ) -> None:
-    """Print the problems to act on and exit 1 if there are any, 0 if none (for monitoring).
+    """Print the problems to act on; exit 1 if any.
+
+    For monitoring: exit 0 when there are none.
 
     Problems: signatures waiting longer than --max-wait days; agreements ending within
     --expiring-within days; agreements whose term has ended in the last year with no
