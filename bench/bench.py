@@ -47,7 +47,7 @@ SMALL_LIMIT = 10_000  # ledgers up to this size are compared with baseline A, la
 TTY_SIZE = (50, 120)  # rows, columns of the pseudo-terminal
 
 # Bump when the generated data changes shape: cached ledgers are keyed by it and the schema head.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 SEED = 2022_07_28
 
 TARGETS = {
@@ -55,8 +55,11 @@ TARGETS = {
     "pending_tty_small": 10.0,  # x A
     "pending_json_large": 2.0,  # x B
     "pending_tty_large": 3.0,  # x B
+    "report_large": 3.0,  # ks report --format md / html, x C
 }
 RSS_TARGET_MIB = 200.0
+REPORT_RSS_TARGET_MIB = 500.0  # ks report on large ledgers holds its sections in memory
+REPORT_SINCE_DAYS = 7  # ks report --since: the week before the as-of date
 
 
 # =============================================================================================
@@ -107,10 +110,55 @@ VOID_REASONS = (
     "naskah asli belum diterima",
     "salah penerima berkas",
 )
+# Terms (schema 0003): a term of years from the start (or the last signature), an explicit end
+# date, or none. Agreements are dated over eight years, so on the measurement date some terms
+# have ended, some end within 90 days and some run on.
+TERM_YEARS = 0.35  # `term_years` 2-5
+END_DATE = 0.35  # an end 1-5 years after the start (or the agreement date)
+TERMINATE = 0.017  # of the fully signed agreements, i.e. about 1% of all
+TERMINATE_WITHIN_DAYS = 900
+TERMINATION_REASONS = (
+    "kesepakatan para pihak",
+    "tujuan kerja sama telah tercapai",
+    "perubahan kebijakan daerah",
+    "anggaran tidak tersedia",
+)
+ACTIVE = 0.30  # of the agreements in force on the measurement date: 1-3 activities each
+ACTIVITY_WITHIN_DAYS = 730  # ... dated within the last two years
+ACTIVITY_BY_PARTY = 0.5  # activities that name the side that carried them out
+ACTIVITIES = (
+    "rapat koordinasi teknis",
+    "penyusunan rencana kerja bersama",
+    "pelatihan bersama aparatur",
+    "survei lokasi",
+    "penyerahan data dan dokumen",
+    "monitoring pelaksanaan di lapangan",
+)
+EVALUATED = 0.05  # of the agreements in force on the measurement date: one evaluation
+EVALUATION_WITHIN_DAYS = 365
+FINDINGS = (
+    "pelaksanaan sesuai rencana kerja",
+    "sebagian kegiatan tertunda karena anggaran",
+    "manfaat dirasakan masyarakat kedua daerah",
+    "koordinasi antarperangkat daerah perlu ditingkatkan",
+)
+RECOMMENDATIONS = ("continue", "extend", "stop")
+RENEWABLE = 0.02  # of the fully signed agreements with a term: may be renewed later ...
+RENEW = 0.006  # ... by this share of new agreements (`ks renew`: same kind, parent, parties)
+RENEW_BEFORE_END_DAYS = 120
 FLUSH_ROWS = 50_000
 
 # Queued events, in the order they are recorded within one day.
-HANDOVER, SIGNATURE, VOID, SIGN_AGAIN, HAND_OVER_AGAIN_EVENT = range(5)
+(
+    HANDOVER,
+    SIGNATURE,
+    VOID,
+    SIGN_AGAIN,
+    HAND_OVER_AGAIN_EVENT,
+    TERMINATE_EVENT,
+    ACTIVITY_EVENT,
+    EVALUATION_EVENT,
+) = range(8)
 
 INSERTS = {
     "entry": "INSERT INTO entry (seq, recorded_at, recorded_by, action, agreement_key, payload, "
@@ -120,7 +168,8 @@ INSERTS = {
     "party_alias": "INSERT INTO party_alias (alias_key, alias, party_id, entry_seq) "
     "VALUES (?, ?, ?, ?)",
     "agreement": "INSERT INTO agreement (id, key, kind, year, seq, title, parent_id, agreed_on, "
-    "place, start_on, end_on, entry_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "place, start_on, end_on, entry_seq, term_years, renews_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "agreement_party": "INSERT INTO agreement_party (agreement_id, party_id, position, number) "
     "VALUES (?, ?, ?, ?)",
     "signature": "INSERT INTO signature (id, agreement_id, party_id, signed_on, place, "
@@ -128,6 +177,12 @@ INSERTS = {
     "handover": "INSERT INTO handover (id, agreement_id, recipient_id, handed_on, place, note, "
     "entry_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
     "void": "INSERT INTO void (id, target_seq, reason, entry_seq) VALUES (?, ?, ?, ?)",
+    "termination": "INSERT INTO termination (id, agreement_id, terminated_on, reason, entry_seq) "
+    "VALUES (?, ?, ?, ?, ?)",
+    "activity": "INSERT INTO activity (id, agreement_id, party_id, held_on, description, "
+    "entry_seq) VALUES (?, ?, ?, ?, ?, ?)",
+    "evaluation": "INSERT INTO evaluation (id, agreement_id, evaluated_on, finding, "
+    "recommendation, entry_seq) VALUES (?, ?, ?, ?, ?, ?)",
 }
 
 
@@ -172,12 +227,14 @@ class LedgerBuilder:
         self.clock_day = -1
         self.clock_tick = 0
         self.clock_prefix = ""
-        per_day = 3.5 * n / max(1, self.today - self.first) + 1
+        per_day = 4.0 * n / max(1, self.today - self.first) + 1
         self.tick_us = int(min(20e6, 15 * 3600e6 / per_day))
         self.iso: dict[int, str] = {}
         self.events: list[tuple[Any, ...]] = []
         self.event_counter = 0
-        self.ids = dict.fromkeys(("party", "signature", "handover", "void"), 0)
+        self.ids = dict.fromkeys(
+            ("party", "signature", "handover", "void", "termination", "activity", "evaluation"), 0
+        )
         self.pending_by_province: dict[str, int] = {}
         self.insert_seconds = 0.0
 
@@ -375,6 +432,56 @@ class LedgerBuilder:
         seq = self.record(day, "entry.void", payload, key)
         self.add("void", (void_id, target, reason, seq))
 
+    def terminate(self, day: int, agreement_id: int, key: str, reason: str) -> None:
+        """`ks terminate KEY --date DAY` (ledger.terminate), recorded on that day."""
+        termination_id = self.next_id("termination")
+        on = self.day_iso(day)
+        payload = {
+            "id": termination_id,
+            "key": key,
+            "agreement_id": agreement_id,
+            "date": on,
+            "reason": reason,
+        }
+        seq = self.record(day, "agreement.terminate", payload, key)
+        self.add("termination", (termination_id, agreement_id, on, reason, seq))
+
+    def activity(
+        self, day: int, agreement_id: int, key: str, party: int | None, description: str
+    ) -> None:
+        """`ks activity add` (ledger.add_activity), recorded on the day it was held."""
+        activity_id = self.next_id("activity")
+        on = self.day_iso(day)
+        party_id = self.party_id[party] if party is not None else None
+        payload = {
+            "id": activity_id,
+            "key": key,
+            "agreement_id": agreement_id,
+            "date": on,
+            "description": description,
+            "party": self.party_name[party] if party is not None else None,
+            "party_id": party_id,
+        }
+        seq = self.record(day, "activity.add", payload, key)
+        self.add("activity", (activity_id, agreement_id, party_id, on, description, seq))
+
+    def evaluation(
+        self, day: int, agreement_id: int, key: str, finding: str, recommendation: str
+    ) -> None:
+        """`ks evaluate` (ledger.evaluate), recorded on the day of the evaluation."""
+        evaluation_id = self.next_id("evaluation")
+        on = self.day_iso(day)
+        payload = {
+            "id": evaluation_id,
+            "key": key,
+            "agreement_id": agreement_id,
+            "date": on,
+            "finding": finding,
+            "recommendation": recommendation,
+        }
+        seq = self.record(day, "evaluation.add", payload, key)
+        self.add("evaluation", (evaluation_id, agreement_id, on, finding, recommendation, seq))
+
     def void_day(self, on: int) -> int:
         return min(on + 1 + int(self.rng.random() * VOID_WITHIN_DAYS), self.last)
 
@@ -424,6 +531,12 @@ class LedgerBuilder:
                 agreement_id, key, party, signed_on, number, side_number = event
                 signatory = f"a.n. {self.party_title[party]}"
                 self.sign(on, agreement_id, key, party, signed_on, number, side_number, signatory)
+            elif order == TERMINATE_EVENT:
+                self.terminate(on, *event)
+            elif order == ACTIVITY_EVENT:
+                self.activity(on, *event)
+            elif order == EVALUATION_EVENT:
+                self.evaluation(on, *event)
 
     # --- agreements -------------------------------------------------------------------------
 
@@ -441,46 +554,68 @@ class LedgerBuilder:
         party_name = self.party_name
         party_id = self.party_id
         ensure_party = self.ensure_party
+        push = self.push
         n_parties = len(party_name)
         span = self.today - self.first  # agreement dates: 2019-01-01 .. yesterday
         seqs: dict[tuple[str, int], int] = {}
         recent_ksb: list[tuple[int, str]] = []
         pending = self.pending_by_province
+        # Agreements that may be renewed: (first day a renewal may be dated, id, key, kind,
+        # parent id, parent key, title, sides), made ready in date order.
+        renewable: list[tuple[Any, ...]] = []
+        ready: list[tuple[Any, ...]] = []
+        self.renewed = 0
         for i in range(self.n):
             agreement_id = i + 1
             day = self.first + (i * span) // self.n
             self.record_events_before(day)
-            kind = "ksb" if rand() < 0.35 else "pks"
+            while renewable and renewable[0][0] <= day:
+                ready.append(heapq.heappop(renewable))
+            renews = None
+            if ready and rand() < RENEW:  # `ks renew OLD`: same kind, parent, parties, title
+                renews = ready.pop(int(rand() * len(ready)))
+                _, renews_id, renews_key, kind, parent_id, parent_key, title, sides = renews
+                k = len(sides)
+                numbers: list[str | None] = [None] * k
+                self.renewed += 1
+            else:
+                renews_id = renews_key = None
+                kind = "ksb" if rand() < 0.35 else "pks"
+                r = rand()
+                k = 2 if r < 0.5 else 3 if r < 0.8 else 4
+                sides = rng.sample(range(n_parties), k)
+                parent_id = parent_key = None
+                if kind == "pks" and recent_ksb and rand() < 0.4:
+                    parent_id, parent_key = recent_ksb[int(rand() * len(recent_ksb))]
+                topic = TOPICS[int(rand() * len(TOPICS))]
+                doc = "Kesepakatan Bersama" if kind == "ksb" else "Perjanjian Kerja Sama"
+                title = f"{doc} tentang {topic}"
             iso = day_iso(day)
             year = int(iso[:4])
             seq = seqs[(kind, year)] = seqs.get((kind, year), 0) + 1
             key = f"{kind.upper()}-{year}-{seq:04d}"
-            r = rand()
-            k = 2 if r < 0.5 else 3 if r < 0.8 else 4
-            sides = rng.sample(range(n_parties), k)
-            parent_id = parent_key = None
-            if kind == "pks" and recent_ksb and rand() < 0.4:
-                parent_id, parent_key = recent_ksb[int(rand() * len(recent_ksb))]
-            topic = TOPICS[int(rand() * len(TOPICS))]
-            doc = "Kesepakatan Bersama" if kind == "ksb" else "Perjanjian Kerja Sama"
-            title = f"{doc} tentang {topic}"
             place = self.party_place[sides[0]] if rand() < 0.7 else None
             start = day if rand() < 0.6 else None
-            end = None
-            if rand() < 0.6:
-                end = (start or day) + 365 * (5 if kind == "ksb" else 1 + int(rand() * 3))
-            numbers = [serial(year) if rand() < 0.4 else None for _ in sides]
+            end = term_years = None
+            r = rand()
+            if r < TERM_YEARS:
+                term_years = 2 + int(rand() * 4)
+            elif r < TERM_YEARS + END_DATE:
+                end = (start or day) + int(365.25 * (1 + int(rand() * 5))) - 1
+            if renews is None:
+                numbers = [serial(year) if rand() < 0.4 else None for _ in sides]
             start_iso = day_iso(start) if start else None
             end_iso = day_iso(end) if end else None
             for p in sides:  # a region's government is recorded when first named
                 if party_id[p] is None:
                     ensure_party(p, day)
-            payload = {
+            payload = {  # as ledger.add_agreement writes it
                 "id": agreement_id,
                 "key": key,
                 "year": year,
                 "seq": seq,
                 "parent_id": parent_id,
+                "renews_id": renews_id,
                 "kind": kind,
                 "title": title,
                 "parent": parent_key,
@@ -488,6 +623,8 @@ class LedgerBuilder:
                 "place": place,
                 "start": start_iso,
                 "end": end_iso,
+                "term_years": term_years,
+                "renews": renews_key,
                 "parties": [
                     {"party": party_name[p], "party_id": party_id[p], "number": numbers[pos]}
                     for pos, p in enumerate(sides)
@@ -508,6 +645,8 @@ class LedgerBuilder:
                     start_iso,
                     end_iso,
                     entry_seq,
+                    term_years,
+                    renews_id,
                 )
             )
             if kind == "ksb":
@@ -534,7 +673,7 @@ class LedgerBuilder:
                     # A side without a number may get one when it signs (copied to the side).
                     number = serial(year) if side_number is None and rand() < 0.3 else None
                     voided = rand() < VOID_SIGNATURE
-                    self.push(on, SIGNATURE, agreement_id, key, p, number, side_number, day, voided)
+                    push(on, SIGNATURE, agreement_id, key, p, number, side_number, day, voided)
                     if number is not None:
                         side_number = number
                 add_side((agreement_id, party_id[p], pos + 1, side_number))
@@ -545,20 +684,74 @@ class LedgerBuilder:
                 voided = rand() < VOID_HANDOVER
                 again = voided and rand() < HAND_OVER_AGAIN
                 if on <= self.last:
-                    self.push(
-                        on, HANDOVER, agreement_id, key, self.party_gov[sides[pos]], voided, again
-                    )
+                    push(on, HANDOVER, agreement_id, key, self.party_gov[sides[pos]], voided, again)
             elif not unsigned and rand() < HANDOVER_IF_FULLY_SIGNED:
                 pos = int(rand() * k)
                 on = day + int(rand() * (signed_on[pos] - day + 1))
                 voided = rand() < VOID_HANDOVER
-                self.push(
-                    on, HANDOVER, agreement_id, key, self.party_gov[sides[pos]], voided, False
-                )
+                push(on, HANDOVER, agreement_id, key, self.party_gov[sides[pos]], voided, False)
+            if not unsigned:  # in force from its last signature (all recorded by yesterday)
+                self.after_signing(
+                    agreement_id, key, kind, parent_id, parent_key, title, sides,
+                    max(signed_on.values()), start, end, term_years, renewable,
+                )  # fmt: skip
             if len(entries) >= FLUSH_ROWS:
                 self.flush()
         self.record_events_before(self.last + 1)
         self.flush()
+
+    def after_signing(
+        self,
+        agreement_id: int,
+        key: str,
+        kind: str,
+        parent_id: int | None,
+        parent_key: str | None,
+        title: str,
+        sides: list[int],
+        signed: int,
+        start: int | None,
+        end: int | None,
+        term_years: int | None,
+        renewable: list[tuple[Any, ...]],
+    ) -> None:
+        """Termination, activities, an evaluation, a later renewal, for a fully signed agreement.
+
+        `signed` is the day of its last signature (a voided one is signed again, no later).
+        Whether it is in force on the measurement date is judged here from the term as the
+        generator drew it (a renewal recorded later may still supersede it).
+        """
+        rand = self.rng.random
+        # As lifecycle.STATE_SQL: N years from the start (or the last signature), less a day.
+        ends = end if term_years is None else (start or signed) + int(365.25 * term_years) - 1
+        if rand() < TERMINATE:
+            on = signed + 1 + int(rand() * TERMINATE_WITHIN_DAYS)
+            if ends is not None:
+                on = min(on, ends)
+            if on <= self.last:
+                reason = TERMINATION_REASONS[int(rand() * len(TERMINATION_REASONS))]
+                self.push(on, TERMINATE_EVENT, agreement_id, key, reason)
+                return
+        if ends is not None and rand() < RENEWABLE:
+            first_day = max(signed + 1, ends - RENEW_BEFORE_END_DAYS)
+            heapq.heappush(
+                renewable, (first_day, agreement_id, key, kind, parent_id, parent_key, title, sides)
+            )
+        if ends is not None and ends < self.today:
+            return  # ended before the measurement date: no longer in force
+        if rand() < ACTIVE:
+            low = max(signed, self.today - ACTIVITY_WITHIN_DAYS)
+            for _ in range(1 + int(rand() * 3)):
+                on = low + int(rand() * (self.last - low + 1))
+                party = sides[int(rand() * len(sides))] if rand() < ACTIVITY_BY_PARTY else None
+                text = ACTIVITIES[int(rand() * len(ACTIVITIES))]
+                self.push(on, ACTIVITY_EVENT, agreement_id, key, party, text)
+        if rand() < EVALUATED:
+            low = max(signed, self.today - EVALUATION_WITHIN_DAYS)
+            on = low + int(rand() * (self.last - low + 1))
+            finding = FINDINGS[int(rand() * len(FINDINGS))]
+            recommendation = RECOMMENDATIONS[int(rand() * len(RECOMMENDATIONS))]
+            self.push(on, EVALUATION_EVENT, agreement_id, key, finding, recommendation)
 
 
 def create_schema(path: Path) -> None:
@@ -608,7 +801,9 @@ def build(n: int, out_dir: Path) -> dict[str, Any]:
         conn.execute(sql)
     conn.execute("COMMIT")
     index_seconds = time.perf_counter() - started - schema_seconds - load_seconds
-    conn.execute("ANALYZE")
+    # No ANALYZE: ks never runs it, so its ledgers have no sqlite_stat1 and the planner uses its
+    # defaults. (With statistics, lifecycle.STATE_SQL's `superseded_by` subquery scans the
+    # whole key index for each agreement: see README.)
     conn.execute("PRAGMA locking_mode = NORMAL")
     conn.execute("PRAGMA journal_mode = WAL")  # as ks leaves its ledgers
     conn.close()
@@ -621,6 +816,7 @@ def build(n: int, out_dir: Path) -> dict[str, Any]:
         "built_on": today.isoformat(),
         "seed": SEED,
         "rows": builder.counts,
+        "renewals": builder.renewed,
         "expected_pending_by_province": dict(sorted(builder.pending_by_province.items())),
         "build_seconds": round(total, 1),
         "build_phases_seconds": {
@@ -628,7 +824,7 @@ def build(n: int, out_dir: Path) -> dict[str, Any]:
             "generate_and_load": round(load_seconds, 1),
             "of_which_sqlite_inserts": round(builder.insert_seconds, 1),
             "indexes": round(index_seconds, 1),
-            "analyze": round(total - schema_seconds - load_seconds - index_seconds, 1),
+            "finish": round(total - schema_seconds - load_seconds - index_seconds, 1),
         },
         "build_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "file_mib": round(path.stat().st_size / 2**20, 1),
@@ -684,6 +880,118 @@ def pending_sql(province_ref: str, db_path: str | None) -> dict[str, Any]:
     return result
 
 
+def literal_sql(text: str, params: dict[str, Any]) -> str:
+    """`text` with each :name outside string literals replaced by its value as an SQL literal."""
+    parts = re.split(r"('(?:[^']|'')*')", text)
+    for i in range(0, len(parts), 2):  # even parts are outside quotes
+
+        def value(m: re.Match[str]) -> str:
+            if m.group(1) not in params:
+                raise BenchError(f"parameter :{m.group(1)} has no value")
+            return sql_literal(params[m.group(1)])
+
+        parts[i] = re.sub(r":(\w+)", value, parts[i])
+    return "".join(parts)
+
+
+class RecordedCursor:
+    """A cursor that counts its rows and the time spent fetching them (in SQLite)."""
+
+    def __init__(self, cursor: Any, stat: dict[str, Any]) -> None:
+        self.cursor, self.stat = cursor, stat
+
+    @property
+    def description(self) -> Any:
+        return self.cursor.description
+
+    def __iter__(self) -> Any:
+        stat, clock, rows = self.stat, time.perf_counter, iter(self.cursor)
+        while True:
+            started = clock()
+            try:
+                row = next(rows)
+            except StopIteration:
+                stat["sqlite_seconds"] += clock() - started
+                return
+            stat["sqlite_seconds"] += clock() - started
+            stat["rows"] += 1
+            yield row
+
+
+def report_sql(db_path: str, as_of_text: str, since_text: str) -> dict[str, Any]:
+    """Every statement `report.build` runs (as `ks report --as-of --since` does), as literals.
+
+    The statements run through a recording wrapper around queries.sqlite_sql on the connection
+    ks opens (db.reader), so they are exactly those of the report; each is kept with its
+    parameters, the rows it gave, the time spent in SQLite (execute and fetching) and its
+    query plan (with the parameters bound, as ks runs it). The report is then rendered as
+    Markdown and HTML to time the Python side too.
+    """
+    from kerjasama_cli import db, queries, report, report_render
+
+    as_of, since = date.fromisoformat(as_of_text), date.fromisoformat(since_text)
+    statements: list[dict[str, Any]] = []
+    with db.reader(Path(db_path)) as conn:
+        run = queries.sqlite_sql(conn)
+
+        def recording(text: str, **params: Any) -> Any:
+            stat: dict[str, Any] = {"text": text, "params": params, "rows": 0}
+            stat["sqlite_seconds"] = 0.0
+            statements.append(stat)
+            started = time.perf_counter()
+            cursor = run(text, **params)
+            stat["sqlite_seconds"] += time.perf_counter() - started
+            return RecordedCursor(cursor, stat)
+
+        started = time.perf_counter()
+        data = report.build(recording, as_of, since)
+        build_seconds = time.perf_counter() - started
+        for stat in statements:
+            depth: dict[int, int] = {0: -1}
+            plan = []
+            used = {k: v for k, v in stat["params"].items() if f":{k}" in stat["text"]}
+            for node, parent, _, detail in conn.execute("EXPLAIN QUERY PLAN " + stat["text"], used):
+                depth[node] = depth.get(parent, -1) + 1
+                plan.append("  " * depth[node] + detail)
+            stat["plan"] = plan
+            stat["sql"] = literal_sql(stat["text"], stat["params"]).strip() + ";"
+            stat["sqlite_seconds"] = round(stat["sqlite_seconds"], 3)
+    render = {}
+    for fmt in ("md", "html"):
+        started = time.perf_counter()
+        content = report_render.FORMATS[fmt](data, "id")
+        render[fmt] = {"seconds": round(time.perf_counter() - started, 3), "chars": len(content)}
+    sqlite_seconds = sum(s["sqlite_seconds"] for s in statements)
+    return {
+        "as_of": as_of_text,
+        "since": since_text,
+        "sql": "\n".join(s["sql"] for s in statements),
+        "rows": sum(s["rows"] for s in statements),
+        "build_seconds": round(build_seconds, 3),
+        "build_sqlite_seconds": round(sqlite_seconds, 3),
+        "build_python_seconds": round(build_seconds - sqlite_seconds, 3),
+        "render": render,
+        "sections": report_sections(data),
+        "statements": [
+            {k: s[k] for k in ("sql", "rows", "sqlite_seconds", "plan")} for s in statements
+        ],
+    }
+
+
+def report_sections(data: dict[str, Any]) -> dict[str, Any]:
+    """How many items each section of a report holds."""
+    changes = data["changes"] or {}
+    return {
+        "totals": {f"{t['status']} {t['kind']}": t["count"] for t in data["totals"]},
+        "waiting": sum(g["count"] for g in data["waiting"]),
+        "waiting_provinces": len(data["waiting"]),
+        **{f"changes_{name}": len(items) for name, items in changes.items()},
+        "expiring": len(data["expiring"]),
+        "idle": len(data["idle"]),
+        "entries": data["ledger"]["entries"],
+    }
+
+
 def count_json(path: str) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         rows = json.load(f)
@@ -700,6 +1008,11 @@ def child_main(argv: list[str]) -> int:
         print(json.dumps(pending_sql(argv[1], argv[2] if len(argv) > 2 else None)))
     elif mode == "_count-json":
         print(json.dumps(count_json(argv[1])))
+    elif mode == "_report-sql":
+        print(json.dumps(report_sql(argv[1], argv[2], argv[3])))
+    elif mode == "_report-json":
+        with open(argv[1], encoding="utf-8") as f:
+            print(json.dumps(report_sections(json.load(f))))
     else:
         raise SystemExit(f"unknown mode {mode}")
     return 0
@@ -715,7 +1028,13 @@ class BenchError(Exception):
 
 
 def run_process(
-    command: list[str], env: dict[str, str], *, tty: bool, stdout: str = os.devnull, errfile: str
+    command: list[str],
+    env: dict[str, str],
+    *,
+    tty: bool,
+    stdout: str = os.devnull,
+    errfile: str,
+    ok_codes: tuple[int, ...] = (0,),
 ) -> tuple[float, float, bytes]:
     """Run one fresh process; return (wall seconds, peak RSS MiB, captured tty output).
 
@@ -760,7 +1079,7 @@ def run_process(
         _, status, usage = os.wait4(pid, 0)
         elapsed = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
-    if code != 0:
+    if code not in ok_codes:
         detail = out.decode(errors="replace") if tty else Path(errfile).read_text(errors="replace")
         raise BenchError(f"{' '.join(command)} exited {code}: {detail.strip()[-2000:]}")
     peak_kib = usage.ru_maxrss
@@ -814,9 +1133,12 @@ class Measure:
         baseline: str | None = None,
         target: float | None = None,
         ks: bool = False,
+        rss_target: float = RSS_TARGET_MIB,
+        ok_codes: tuple[int, ...] = (0,),
     ) -> None:
         self.ident, self.label, self.argv, self.tty = ident, label, argv, tty
         self.baseline, self.target, self.ks = baseline, target, ks
+        self.rss_target, self.ok_codes = rss_target, ok_codes
         self.seconds: list[float] = []
         self.rss: list[float] = []
 
@@ -904,8 +1226,22 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
             print(f"  ks verify: {meta['verify']}", file=sys.stderr)
         ledgers[n] = meta
 
-    # 2. The commands.
+    # 2. The commands. The report's statements are recorded by running report.build once.
     sql = {n: run_child(python, "_sql", PROVINCE, ledgers[n]["path"]) for n in sizes}
+    as_of = date.today()  # the as-of date of `ks pending` (implicit) and `ks report` (explicit)
+    since = date.fromordinal(as_of.toordinal() - REPORT_SINCE_DAYS)
+    reports = {}
+    for n in sizes:
+        print(f"report SQL [{n:,}] ...", file=sys.stderr, flush=True)
+        reports[n] = run_child(
+            python, "_report-sql", ledgers[n]["path"], as_of.isoformat(), since.isoformat()
+        )
+        print(
+            f"  {len(reports[n]['statements'])} statements, {reports[n]['rows']:,} rows; "
+            f"report.build {reports[n]['build_seconds']} s, of which SQLite "
+            f"{reports[n]['build_sqlite_seconds']} s; render {reports[n]['render']}",
+            file=sys.stderr,
+        )
     measures = [
         Measure("harness", "harness: /usr/bin/time /bin/true", ["/bin/true"], tty=False),
         Measure("A", 'A: python -c "import sqlite3"', [python, "-c", "import sqlite3"], tty=False),
@@ -968,6 +1304,57 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
                 ks=True,
             ),
         ]
+        report = [ks, "--db", db, "report", "--as-of", as_of.isoformat()]
+        report += ["--since", since.isoformat()]
+        if small:
+            measures += [
+                Measure(  # time only; exits 1 when it finds problems (it does: long waits)
+                    f"check{n}",
+                    f"ks check [{n:,}]",
+                    [ks, "--db", db, "check", "--as-of", as_of.isoformat()],
+                    tty=False,
+                    ks=True,
+                    ok_codes=(0, 1),
+                ),
+                Measure(
+                    f"reportmd{n}",
+                    f"ks report --format md [{n:,}]",
+                    [*report, "--format", "md"],
+                    tty=False,
+                    baseline="A",
+                    ks=True,
+                ),
+            ]
+        else:
+            measures += [
+                Measure(
+                    f"C{n}",
+                    f"C: sqlite3 shell, report SQL [{n:,}]",
+                    [
+                        str(SQLITE_SHELL),
+                        "-batch",
+                        "-init",
+                        os.devnull,
+                        "-readonly",
+                        db,
+                        reports[n]["sql"],
+                    ],
+                    tty=False,
+                ),
+                *(
+                    Measure(
+                        f"report{fmt}{n}",
+                        f"ks report --format {fmt} [{n:,}]",
+                        [*report, "--format", fmt],
+                        tty=False,
+                        baseline=f"C{n}",
+                        target=TARGETS["report_large"],
+                        ks=True,
+                        rss_target=REPORT_RSS_TARGET_MIB,
+                    )
+                    for fmt in ("md", "html")
+                ),
+            ]
     by_id = {m.ident: m for m in measures}
 
     # 3. Check that every path returns the same rows (untimed; also warms the page cache).
@@ -1002,9 +1389,43 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
                 f"ks pending --format json gave {parsed['rows']} rows, the sqlite3 shell "
                 f"{shell_rows}, on the ledger of {n:,}"
             )
+    # The report: the shell gives as many rows as report.build fetched, and the Markdown and
+    # HTML hold as many table rows as its sections have items.
+    report_checks: dict[int, dict[str, Any]] = {}
+    for n in sizes:
+        expected = reports[n]["sections"]
+        found: dict[str, Any] = {
+            "report_build_rows": reports[n]["rows"],
+            "table_rows_expected": report_table_rows(expected),
+            "waiting_expected_from_generator": sum(
+                ledgers[n]["expected_pending_by_province"].values()
+            ),
+            "waiting_in_report": expected["waiting"],
+        }
+        if f"C{n}" in by_id:
+            report_out = str(out_dir / f"report-{n}.sql.txt")
+            run_process(by_id[f"C{n}"].argv, env, tty=False, stdout=report_out, errfile=errfile)
+            with open(report_out, "rb") as f:
+                found["sqlite3_shell_rows"] = sum(1 for _ in f)
+        for fmt in ("md", "html"):
+            m = by_id.get(f"report{fmt}{n}")
+            if m is not None:
+                output = out_dir / f"report-{n}.{fmt}"
+                run_process(m.argv, env, tty=False, stdout=str(output), errfile=errfile)
+                found[f"{fmt}_table_rows"] = count_table_rows(output, fmt)
+        same = found["waiting_in_report"] == found["waiting_expected_from_generator"]
+        same &= found.get("sqlite3_shell_rows", found["report_build_rows"]) == reports[n]["rows"]
+        for fmt in ("md", "html"):
+            drawn = found.get(f"{fmt}_table_rows", found["table_rows_expected"])
+            same &= drawn == found["table_rows_expected"]
+        found["same_rows"] = same
+        report_checks[n] = found
+        print(f"report rows [{n:,}]: {found}", file=sys.stderr)
+        if not same:
+            raise BenchError(f"the report paths disagree on the ledger of {n:,}: {found}")
     for m in measures:  # warm-up for the commands not run above
-        if not m.ident.startswith(("B", "json", "tty")):
-            run_process(m.argv, env, tty=m.tty, errfile=errfile)
+        if not m.ident.startswith(("B", "json", "tty", "C", "report")):
+            run_process(m.argv, env, tty=m.tty, errfile=errfile, ok_codes=m.ok_codes)
 
     # 4. Timed rounds: every command once per round, rotating the order between rounds.
     load_before = os.getloadavg()
@@ -1012,7 +1433,9 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
         print(f"round {r + 1}/{args.repeat}", file=sys.stderr, flush=True)
         shift = r % len(measures)
         for m in measures[shift:] + measures[:shift]:
-            seconds, rss, _ = run_process(m.argv, env, tty=m.tty, errfile=errfile)
+            seconds, rss, _ = run_process(
+                m.argv, env, tty=m.tty, errfile=errfile, ok_codes=m.ok_codes
+            )
             m.seconds.append(seconds)
             m.rss.append(rss)
     load_after = os.getloadavg()
@@ -1028,7 +1451,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
             checks_pass.append(ratio < m.target)
         peak = max(m.rss)
         if m.ks:
-            checks_pass.append(peak < RSS_TARGET_MIB)
+            checks_pass.append(peak < m.rss_target)
         rows.append(
             {
                 "id": m.ident,
@@ -1041,11 +1464,11 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
                 "ratio": round(ratio, 2) if ratio is not None else None,
                 "target_ratio": m.target,
                 "peak_rss_mib": round(peak, 1),
-                "target_rss_mib": RSS_TARGET_MIB if m.ks else None,
+                "target_rss_mib": m.rss_target if m.ks else None,
                 "pass": all(checks_pass) if checks_pass else None,
             }
         )
-    print_table(rows, checks, sql, ledgers, floor_mib)
+    print_table(rows, checks, sql, ledgers, floor_mib, reports, report_checks)
     results = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017
         "repeat": args.repeat,
@@ -1068,11 +1491,42 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
         "ledgers": ledgers,
         "pending_sql": sql,
         "row_checks": checks,
+        "report": {
+            "as_of": as_of.isoformat(),
+            "since": since.isoformat(),
+            "sql": {n: reports[n] for n in sizes},
+            "row_checks": report_checks,
+        },
         "results": rows,
     }
     (out_dir / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten {out_dir / 'results.json'}")
     return 0
+
+
+def report_table_rows(sections: dict[str, Any]) -> int:
+    """The table rows a Markdown or HTML report with these sections holds."""
+    changes = sum(v for k, v in sections.items() if k.startswith("changes_"))
+    return (
+        len(sections["totals"])
+        + sections["waiting_provinces"]
+        + changes
+        + sections["expiring"]
+        + sections["idle"]
+    )
+
+
+def count_table_rows(path: Path, fmt: str) -> int:
+    """Body rows of the tables in a report written as Markdown or HTML (read line by line)."""
+    rows = separators = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if fmt == "md":
+                rows += line.startswith("|")
+                separators += line.startswith("|---")
+            else:
+                rows += line.startswith("<tr>")
+    return rows - 2 * separators
 
 
 def print_table(
@@ -1081,6 +1535,8 @@ def print_table(
     sql: dict[int, dict[str, Any]],
     ledgers: dict[int, dict[str, Any]],
     floor_mib: float,
+    reports: dict[int, dict[str, Any]],
+    report_checks: dict[int, dict[str, Any]],
 ) -> None:
     width = max(len(r["what"]) for r in rows)
     print(
@@ -1093,7 +1549,7 @@ def print_table(
         if r["ratio"] is not None:
             ratio = f"{r['ratio']:.2f}x {base}"
         else:
-            ratio = "(baseline)" if r["id"][0] in "AB" else "-"
+            ratio = "(baseline)" if r["id"][0] in "ABC" else "-"
         target = f"< {r['target_ratio']:g}x {base}" if r["target_ratio"] else "-"
         result = {True: "pass", False: "FAIL", None: "-"}[r["pass"]]
         if r["target_ratio"] is None and r["pass"] is not None:  # only the RSS target applies
@@ -1104,8 +1560,9 @@ def print_table(
         )
     note = "" if GNU_TIME.exists() else f"; RSS is never below this harness's {floor_mib:.1f} MiB"
     print(
-        f"\npass = ratio under target and (ks only) peak RSS under {RSS_TARGET_MIB:g} MiB; "
-        f"every time includes the harness row{note}"
+        f"\npass = ratio under target and (ks only) peak RSS under {RSS_TARGET_MIB:g} MiB "
+        f"({REPORT_RSS_TARGET_MIB:g} MiB for ks report on ledgers over {SMALL_LIMIT:,} "
+        f"agreements); every time includes the harness row{note}"
     )
     for n, meta in ledgers.items():
         how = "cached, " if meta["cached"] else ""
@@ -1122,6 +1579,30 @@ def print_table(
             f"generator {c['expected_from_generator']} -> "
             f"{'same' if c['same_rows'] else 'MISMATCH'}"
         )
+    for n, rep in reports.items():
+        sec = rep["sections"]
+        c = report_checks[n]
+        print(
+            f"report [{n:,}] as of {rep['as_of']} since {rep['since']}: "
+            f"{len(rep['statements'])} statements, {rep['rows']:,} rows"
+            + (f" (shell {c['sqlite3_shell_rows']:,})" if "sqlite3_shell_rows" in c else "")
+            + f"; waiting {sec['waiting']:,} (generator {c['waiting_expected_from_generator']:,}), "
+            f"signed {sec.get('changes_signed', 0):,}, handed over "
+            f"{sec.get('changes_handed_over', 0):,}, ended {sec.get('changes_ended', 0):,}, "
+            f"evaluated {sec.get('changes_evaluated', 0):,}, expiring {sec['expiring']:,}, "
+            f"idle {sec['idle']:,}; table rows {c['table_rows_expected']:,} -> "
+            f"{'same' if c['same_rows'] else 'MISMATCH'}"
+        )
+        print(
+            f"  in one process: report.build {rep['build_seconds']} s (SQLite "
+            f"{rep['build_sqlite_seconds']} s, Python {rep['build_python_seconds']} s), "
+            f"render md {rep['render']['md']['seconds']} s, "
+            f"html {rep['render']['html']['seconds']} s"
+        )
+        slowest = sorted(rep["statements"], key=lambda s: -s["sqlite_seconds"])[:3]
+        for st in slowest:
+            head = " ".join(st["sql"].split())[:70]
+            print(f"    {st['sqlite_seconds']:>8.3f} s {st['rows']:>9,} rows  {head}")
 
 
 if __name__ == "__main__":
