@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of `ks` start-up, `ks pending`, `ks db status` and `ks verify` on synthetic ledgers.
+"""Benchmark of `ks` start-up, pending, db status, report, check and verify on synthetic ledgers.
 
     python3 bench/bench.py [--sizes 1000,1000000] [--repeat 5] [--out-dir bench/out]
 
@@ -11,8 +11,8 @@ Peak RSS comes from GNU time (`/usr/bin/time -f %M`) wrapped around every measur
 baselines included, so the wrapper's fork+exec (about 1 ms, reported) is in every figure alike.
 Why not wait4 here: Linux reports a child spawned by this (vfork-based) posix_spawn with at least
 this process's own peak RSS. This process imports only the standard library; the ledger build,
-SQL extraction and JSON parsing run in child processes (the `_build`, `_sql` and `_count-json`
-modes below, with the project's virtualenv Python).
+SQL extraction and JSON parsing run in child processes (the `_build`, `_sql`, `_report-sql` and
+`_count-json` modes below, with the project's virtualenv Python).
 """
 
 from __future__ import annotations
@@ -197,11 +197,12 @@ class LedgerBuilder:
 
     Entries are what kerjasama_cli.ledger writes (the same payload keys and ids), serialized
     with events.canonical and chained with events.entry_hash; the rows are their projection
-    (schema 0002), loaded in chunks (one transaction overall). Agencies are registered first;
+    (schema 0003), loaded in chunks (one transaction overall). Agencies are registered first;
     a region's government is recorded when first used, just before the agreement or handover
-    that names it (as ledger.ensure_party does). Signatures, handovers and voids are queued by
-    date and recorded when the calendar reaches them, so entries interleave across agreements
-    as in a ledger kept day by day, and recorded_at never goes backwards.
+    that names it (as ledger.ensure_party does). Signatures, handovers, voids, terminations,
+    activities and evaluations are queued by date and recorded when the calendar reaches them,
+    so entries interleave across agreements as in a ledger kept day by day, and recorded_at
+    never goes backwards.
     """
 
     def __init__(self, conn: sqlite3.Connection, n: int, today: date) -> None:
@@ -227,6 +228,7 @@ class LedgerBuilder:
         self.clock_day = -1
         self.clock_tick = 0
         self.clock_prefix = ""
+        self.clock_us = -1
         per_day = 4.0 * n / max(1, self.today - self.first) + 1
         self.tick_us = int(min(20e6, 15 * 3600e6 / per_day))
         self.iso: dict[int, str] = {}
@@ -258,7 +260,13 @@ class LedgerBuilder:
         """Append one entry (as events.append does) and return its seq."""
         if day != self.clock_day:
             self.clock_day, self.clock_tick, self.clock_prefix = day, 0, self.day_iso(day)
-        us = min(8 * 3600_000_000 + self.clock_tick * self.tick_us, 86_400_000_000 - 1)
+            self.clock_us = -1
+        us = 8 * 3600_000_000 + self.clock_tick * self.tick_us
+        if us >= 86_400_000_000 - 1_000_000:  # a crowded day: 1 µs apart in its last second
+            us = max(self.clock_us + 1, 86_400_000_000 - 1_000_000)
+            if us >= 86_400_000_000:
+                raise RuntimeError(f"more entries on {self.clock_prefix} than fit in a day")
+        self.clock_us = us
         self.clock_tick += 1
         secs, micro = divmod(us, 1_000_000)
         hh, rest = divmod(secs, 3600)
@@ -835,7 +843,7 @@ def build(n: int, out_dir: Path) -> dict[str, Any]:
 
 
 # =============================================================================================
-# Child modes: the exact pending SQL, its query plan, counting JSON rows
+# Child modes: the exact pending and report SQL, their query plans, counting JSON rows
 # =============================================================================================
 
 
