@@ -995,7 +995,8 @@ def report_sections(data: dict[str, Any]) -> dict[str, Any]:
         "waiting_provinces": len(data["waiting"]),
         **{f"changes_{name}": len(items) for name, items in changes.items()},
         "expiring": len(data["expiring"]),
-        "idle": len(data["idle"]),
+        "idle": data["idle"]["count"],
+        "idle_shown": len(data["idle"]["longest"]),
         "entries": data["ledger"]["entries"],
     }
 
@@ -1520,7 +1521,7 @@ def report_table_rows(sections: dict[str, Any]) -> int:
         + sections["waiting_provinces"]
         + changes
         + sections["expiring"]
-        + sections["idle"]
+        + sections["idle_shown"]
     )
 
 

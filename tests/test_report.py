@@ -9,16 +9,19 @@ import os
 import re
 import shutil
 import subprocess
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
 from tests.conftest import REPO, RunKs, ks_executable
 from tests.test_ledger import Ledger
 
-from kerjasama_cli import db, events, ledger, queries, report, report_render
+from kerjasama_cli import db, events, ledger, lifecycle, queries, report, report_render
 from kerjasama_cli.cli import main
 
 AS_OF = date(2022, 9, 10)
@@ -84,6 +87,101 @@ def test_age_buckets_of_a_generated_ledger(generated: Ledger) -> None:
     assert ages == {"35": expected, "64": expected}
     assert data["waiting"][0]["oldest"]["waiting_days"] == 1000
     assert data["totals"] == [{"status": "awaiting-signatures", "kind": "pks", "count": 12}]
+
+
+@pytest.fixture
+def terms(tmp_path: Path) -> Ledger:
+    """Thirty PKS between Kominfo Kaltim and Kominfo Jatim, signed in 2021 and 2022, with
+    terms ending from 2022 to 2026 and activities on every third, to report on 1 June 2024."""
+    book = Ledger(tmp_path / "terms.sqlite")
+    today = date(2024, 6, 1)
+    for name, province in (("Kalimantan Timur", "kaltim"), ("Jawa Timur", "jatim")):
+        book.write(
+            ledger.add_party,
+            f"Dinas Kominfo Provinsi {name}",
+            province,
+            [f"kominfo-{province}"],
+            today=today,
+        )
+    for n in range(30):
+        agreed = date(2021, 1, 4) + timedelta(days=23 * n)
+        key = book.write(
+            ledger.add_agreement,
+            "pks",
+            f"Layanan data {n}",
+            ["kominfo-kaltim", "kominfo-jatim"],
+            agreed_on=agreed,
+            end_on=date(2022, 6, 30) + timedelta(days=47 * n) if n % 4 else None,
+            years=2 if n % 4 == 0 else None,
+            today=today,
+        )
+        for party in ("kominfo-kaltim", "kominfo-jatim"):
+            book.write(ledger.sign, key, party, agreed + timedelta(days=9), today=today)
+        if n % 3 == 0:
+            book.write(
+                ledger.add_activity, key, agreed + timedelta(days=200), "Rapat teknis", today=today
+            )
+    # On the edges: ended on the --since day; ends on the 90th day; idle for 180 days, and 181.
+    for end_on, active_on in (
+        (date(2024, 1, 1), None),
+        (date(2024, 8, 30), date(2024, 5, 1)),
+        (date(2026, 12, 31), date(2023, 12, 4)),
+        (date(2026, 12, 31), date(2023, 12, 3)),
+    ):
+        key = book.write(
+            ledger.add_agreement,
+            "pks",
+            f"Batas {end_on} {active_on}",
+            ["kominfo-kaltim", "kominfo-jatim"],
+            agreed_on=date(2023, 1, 2),
+            end_on=end_on,
+            today=today,
+        )
+        for party in ("kominfo-kaltim", "kominfo-jatim"):
+            book.write(ledger.sign, key, party, date(2023, 1, 9), today=today)
+        if active_on:
+            book.write(ledger.add_activity, key, active_on, "Rapat teknis", today=today)
+    return book
+
+
+def test_the_report_agrees_with_expiring_idle_and_list(
+    terms: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One pass gives the report what ks list, ks expiring and ks idle give one by one."""
+    monkeypatch.setattr(report, "IDLE_SHOWN", 4)
+    as_of, since = date(2024, 6, 1), date(2024, 1, 1)
+    data = terms.read(report.build, as_of, since)
+    listed = terms.read(lifecycle.list_agreements, as_of)
+    statuses = Counter((r["status"], r["kind"]) for r in listed)
+    assert {(t["status"], t["kind"]): t["count"] for t in data["totals"]} == statuses
+    assert {status for status, _ in statuses} == {"expired", "expiring", "in-force"}
+    assert data["expiring"] == terms.read(lifecycle.expiring, as_of, 90)
+    assert data["expiring"][-1]["ends_on"] == "2024-08-30"  # the 90th day is in
+    idle = terms.read(lifecycle.idle, as_of, 180)
+    assert data["idle"] == {"count": len(idle), "longest": idle[:4]} and len(idle) > 4
+    ended = terms.read(lifecycle.ended, as_of, since)
+    assert [(e["agreement"], e["date"]) for e in data["changes"]["ended"]] == [
+        (e["key"], e["ends_on"]) for e in ended
+    ]
+    assert ended and all(since.isoformat() <= e["ends_on"] < as_of.isoformat() for e in ended)
+    assert ended[0]["ends_on"] == "2024-01-01"
+    idle_titles = {r["title"]: r["idle_days"] for r in idle}
+    assert idle_titles["Batas 2026-12-31 2023-12-03"] == 181
+    assert "Batas 2026-12-31 2023-12-04" not in idle_titles
+    text = report_render.markdown(data, "en")
+    assert f"And {len(idle) - 4} more; the full list: `ks idle --days 180`." in text
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.text(max_size=3))), st.integers(1, 6))
+def test_longest_keeps_the_smallest_keys_and_counts_them_all(
+    items: list[tuple[int, str]], limit: int
+) -> None:
+    longest = report.Longest(limit)
+    for n, (days, key) in enumerate(items):
+        longest.add((days, key, n), {"n": n})
+    expected = sorted((days, key, n) for n, (days, key) in enumerate(items))[:limit]
+    assert [item["n"] for item in longest.items()] == [n for *_, n in expected]
+    assert longest.count == len(items)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

@@ -39,16 +39,8 @@ def run(
                     f"in {row['days_left']} days",
                 }
             )
-        lapsed_since = (as_of - timedelta(365)).isoformat()
-        for row in lifecycle.list_agreements(sql, as_of, status_filter="expired"):
-            renewed = queries.first(
-                sql(
-                    "SELECT 1 FROM agreement r JOIN agreement a "
-                    "ON a.id = r.renews_id WHERE a.key = :key",
-                    key=row["key"],
-                )
-            )
-            if row["ends_on"] and row["ends_on"] >= lapsed_since and not renewed:
+        for row in lifecycle.ended(sql, as_of, as_of - timedelta(365)):
+            if not row["renewed"]:
                 problems.append(
                     {
                         "kind": "lapsed",

@@ -1,13 +1,17 @@
 """What `ks report` says, as data: totals, what waits where, what changed, what ends, what idles.
 
-Built by streaming the same queries the other commands use, aggregating as rows go by, so
-the memory it takes does not grow with the ledger. Rendering lives in report_render.py.
+Built by streaming rows and aggregating as they go by, so the memory it takes does not grow
+with the ledger: every agreement's state is computed once (`follow_up`), for the totals, what
+expires, what ended and what idles; the waiting documents come from `ks pending`'s query.
+Rendering lives in report_render.py.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from kerjasama_cli import events, lifecycle, queries, regions
@@ -16,6 +20,7 @@ from kerjasama_cli.queries import NOT_VOIDED, Sql
 AGE_BUCKETS = ((0, 30, "0-30"), (31, 90, "31-90"), (91, 180, "91-180"), (181, None, ">180"))
 EXPIRING_DAYS = 90
 IDLE_DAYS = 180
+IDLE_SHOWN = 50  # the longest idle named; the rest are counted (`ks idle` lists all)
 
 
 def bucket(days: int) -> str:
@@ -35,37 +40,108 @@ def build(
 ) -> dict[str, Any]:
     """Every section of the report, JSON-ready."""
     seq, head = events.head(sql)
+    states = follow_up(sql, as_of, since, province_code, expiring_days, idle_days)
     return {
         "as_of": as_of.isoformat(),
         "since": since.isoformat() if since else None,
         "province": province_code,
-        "totals": totals(sql, as_of, province_code),
+        "totals": states.totals(),
         "waiting": waiting(sql, as_of, province_code),
-        "changes": changes(sql, as_of, since, province_code) if since else None,
-        "expiring": list(lifecycle.expiring(sql, as_of, expiring_days, province_code)),
-        "idle": list(lifecycle.idle(sql, as_of, idle_days, province_code)),
+        "changes": changes(sql, as_of, since, province_code, states.ended) if since else None,
+        "expiring": sorted(states.expiring, key=lambda r: (r["ends_on"], r["key"])),
+        "idle": {
+            "count": states.idle.count,
+            "longest": [lifecycle.idle_item(row, as_of) for row in states.idle.items()],
+        },
         "idle_days": idle_days,
         "expiring_days": expiring_days,
         "ledger": {"entries": seq, "head": head},
     }
 
 
-def totals(sql: Sql, as_of: date, province_code: str | None) -> list[dict[str, Any]]:
-    """How many agreements of each kind are in each status."""
-    where = "1 = 1" if province_code is None else lifecycle.IN_PROVINCE
-    rows = sql(
-        f"SELECT status, kind, count(*) FROM ({lifecycle.STATE_SQL.format(where=where)}) AS st "
-        "GROUP BY status, kind",
-        province=province_code,
-        **lifecycle.state_params(as_of),
-    )
-    counts = {(status, kind): int(n) for status, kind, n in rows}
-    return [
-        {"status": status, "kind": kind, "count": counts.get((status, kind), 0)}
-        for status in lifecycle.STATUSES
-        for kind in ("ksb", "pks", "addendum")
-        if counts.get((status, kind))
-    ]
+class Longest:
+    """The `limit` items with the smallest sort keys of a stream, and how many there were.
+
+    Memory stays at twice the limit however long the stream: a million idle agreements
+    are counted, and only the longest idle are kept.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._kept: list[tuple[Any, dict[str, Any]]] = []
+
+    def add(self, sort_key: Any, item: dict[str, Any]) -> None:
+        self.count += 1
+        self._kept.append((sort_key, item))
+        if len(self._kept) >= 2 * self.limit:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._kept.sort(key=lambda kept: kept[0])
+        del self._kept[self.limit :]
+
+    def items(self) -> list[dict[str, Any]]:
+        self._trim()
+        return [item for _, item in self._kept]
+
+
+@dataclass
+class FollowUp:
+    """What one pass over every agreement's state gives the report."""
+
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    expiring: list[dict[str, Any]] = field(default_factory=list)
+    ended: list[dict[str, Any]] = field(default_factory=list)
+    idle: Longest = field(default_factory=lambda: Longest(IDLE_SHOWN))
+
+    def totals(self) -> list[dict[str, Any]]:
+        """How many agreements of each kind are in each status."""
+        return [
+            {"status": status, "kind": kind, "count": self.counts[status, kind]}
+            for status in lifecycle.STATUSES
+            for kind in ("ksb", "pks", "addendum")
+            if self.counts[status, kind]
+        ]
+
+
+def follow_up(
+    sql: Sql,
+    as_of: date,
+    since: date | None,
+    province_code: str | None,
+    expiring_days: int,
+    idle_days: int,
+) -> FollowUp:
+    """Totals, expiring, ended since `since` and idle, from one pass over the states.
+
+    The same rows as `ks list`, `ks expiring` and `ks idle` give (a test holds them to it),
+    but the status expression is computed once per agreement instead of once per section.
+    """
+    found = FollowUp()
+    today, until = as_of.isoformat(), (as_of + timedelta(expiring_days)).isoformat()
+    idle_before = (as_of - timedelta(idle_days)).isoformat()
+    since_text = since.isoformat() if since else None
+    for row in lifecycle.states(sql, as_of, province_code, expiring_days):
+        status, ends_on = row["status"], row["ends_on"]
+        found.counts[status, row["kind"]] += 1
+        if status in lifecycle.IN_FORCE:
+            if ends_on is not None and today <= str(ends_on) <= until:
+                found.expiring.append(lifecycle.expiring_item(row, as_of))
+            idle_since = lifecycle.idle_since(row)
+            if idle_since < idle_before:
+                found.idle.add((idle_since, row["key"]), row)
+        elif status == "expired" and since_text is not None and str(ends_on) >= since_text:
+            found.ended.append(
+                {
+                    "agreement": row["key"],
+                    "kind": row["kind"],
+                    "title": row["title"],
+                    "date": str(ends_on),
+                    "reason": None,
+                }
+            )
+    return found
 
 
 def waiting(sql: Sql, as_of: date, province_code: str | None) -> list[dict[str, Any]]:
@@ -90,9 +166,16 @@ def waiting(sql: Sql, as_of: date, province_code: str | None) -> list[dict[str, 
 
 
 def changes(
-    sql: Sql, as_of: date, since: date, province_code: str | None
+    sql: Sql,
+    as_of: date,
+    since: date,
+    province_code: str | None,
+    expired: list[dict[str, Any]],
 ) -> dict[str, list[dict[str, Any]]]:
-    """What was signed, handed over, ended or evaluated from `since` to `as_of`."""
+    """What was signed, handed over, ended or evaluated from `since` to `as_of`.
+
+    `expired` are the agreements whose term ended in that time (found by `follow_up`).
+    """
     params = {"since": since.isoformat(), "as_of": as_of.isoformat(), "province": province_code}
     in_province = "(:province IS NULL OR " + lifecycle.IN_PROVINCE + ")"
     signed = _dicts(
@@ -125,17 +208,6 @@ def changes(
         ),
         ("agreement", "kind", "title", "date", "reason"),
     )
-    expired = [
-        {
-            "agreement": r["key"],
-            "kind": r["kind"],
-            "title": r["title"],
-            "date": r["ends_on"],
-            "reason": None,
-        }
-        for r in lifecycle.list_agreements(sql, as_of, province_code, None, "expired")
-        if r["ends_on"] and r["ends_on"] >= since.isoformat()
-    ]
     evaluated = _dicts(
         sql(
             "SELECT a.key, a.kind, a.title, e.evaluated_on, e.recommendation, e.finding "
@@ -198,7 +270,7 @@ def csv_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
             "date": item["ends_on"],
             "days": item["days_left"],
         }
-    for item in data["idle"]:
+    for item in data["idle"]["longest"]:
         yield {
             "section": "idle",
             "agreement": item["key"],

@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -48,6 +49,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "idle": "Berlaku tanpa kegiatan dalam {days} hari terakhir",
         "last_activity": "Kegiatan terakhir",
         "idle_days": "Hari tanpa kegiatan",
+        "idle_more": "Dan {more} lainnya; daftar lengkap: `ks idle --days {days}`.",
         "never": "belum ada",
         "ledger": "Buku besar",
         "entries": "catatan",
@@ -109,6 +111,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "idle": "In force with no activity in the last {days} days",
         "last_activity": "Last activity",
         "idle_days": "Days idle",
+        "idle_more": "And {more} more; the full list: `ks idle --days {days}`.",
         "never": "none yet",
         "ledger": "Ledger",
         "entries": "entries",
@@ -170,7 +173,8 @@ class Words:
 # --- a format-neutral view: titled sections of tables -------------------------------------
 
 
-Section = tuple[str, str, list[str], list[list[str]]]  # (sheet name, heading, header, rows)
+# (sheet name, heading, column headers, rows, a note after the table or "")
+Section = tuple[str, str, list[str], list[list[str]], str]
 
 
 def sections(data: dict[str, Any], w: Words) -> list[Section]:
@@ -182,6 +186,7 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
             w["totals"],
             [w["status"], w["kind"], w["count"]],
             [[w.status(t["status"]), w.kind(t["kind"]), str(t["count"])] for t in data["totals"]],
+            "",
         )
     )
     ages = [label for _, _, label in AGE_BUCKETS]
@@ -199,6 +204,7 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
                 ]
                 for g in data["waiting"]
             ],
+            "",
         )
     )
     if data["changes"] is not None:
@@ -213,6 +219,7 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
                     [w.date(r["date"]), f"{r['agreement']} {r['title']}", r["party"]]
                     for r in c["signed"]
                 ],
+                "",
             )
         )
         out.append(
@@ -224,6 +231,7 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
                     [w.date(r["date"]), f"{r['agreement']} {r['title']}", r["to"]]
                     for r in c["handed_over"]
                 ],
+                "",
             )
         )
         out.append(
@@ -235,6 +243,7 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
                     [w.date(r["date"]), f"{r['agreement']} {r['title']}", r["reason"] or ""]
                     for r in c["ended"]
                 ],
+                "",
             )
         )
         out.append(
@@ -250,6 +259,7 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
                     ]
                     for r in c["evaluated"]
                 ],
+                "",
             )
         )
     out.append(
@@ -266,17 +276,21 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
                 ]
                 for r in data["expiring"]
             ],
+            "",
         )
     )
+    idle = data["idle"]
+    more = idle["count"] - len(idle["longest"])
     out.append(
         (
             w["sheet_idle"],
-            w["idle"].format(days=data["idle_days"]),
+            f"{w['idle'].format(days=data['idle_days'])}: {idle['count']}",
             [w["idle_days"], w["last_activity"], w["agreement"]],
             [
                 [str(r["idle_days"]), w.date(r["last_activity"]), f"{r['key']} {r['title']}"]
-                for r in data["idle"]
+                for r in idle["longest"]
             ],
+            w["idle_more"].format(more=more, days=data["idle_days"]) if more else "",
         )
     )
     return out
@@ -306,7 +320,7 @@ def _heading(data: dict[str, Any], w: Words) -> str:
 def markdown(data: dict[str, Any], lang: str) -> str:
     w = Words(lang)
     lines = [f"# {_heading(data, w)}", "", f"{w['as_of']} {w.date(data['as_of'])}", ""]
-    for _, heading, header, rows in sections(data, w):
+    for _, heading, header, rows, note in sections(data, w):
         lines += [f"## {heading}", ""]
         if not rows:
             lines += [w["none"] if heading != w["waiting"] else w["no_waiting"], ""]
@@ -315,6 +329,8 @@ def markdown(data: dict[str, Any], lang: str) -> str:
         lines.append("|" + "|".join("---" for _ in header) + "|")
         lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
         lines.append("")
+        if note:
+            lines += [note, ""]
     lines += ["---", "", _footer(data, w), ""]
     return "\n".join(lines)
 
@@ -350,6 +366,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:0;flex:1 1 24rem}
 figcaption{font-weight:600;margin-bottom:.3rem}
 footer{margin-top:2rem;font-size:.8rem;color:#5b6776;word-break:break-all}
+p.more{font-size:.9rem;color:#5b6776}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}
  .charts{break-inside:avoid}}
 """
@@ -381,7 +398,7 @@ def html_text(data: dict[str, Any], lang: str) -> str:
         ),
         "</div>",
     ]
-    for name, heading, header, rows in sections(data, w):
+    for name, heading, header, rows, note in sections(data, w):
         parts.append(f'<h2 id="{e(name.lower().replace(" ", "-"))}">{e(heading)}</h2>')
         if not rows:
             parts.append(f"<p>{e(w['none'] if heading != w['waiting'] else w['no_waiting'])}</p>")
@@ -400,8 +417,15 @@ def html_text(data: dict[str, Any], lang: str) -> str:
                 + "</tr>"
             )
         parts.append("</tbody></table>")
+        if note:
+            parts.append(f'<p class="more">{_code(e(note))}</p>')
     parts.append(f"<footer>{e(_footer(data, w))}</footer></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _code(text: str) -> str:
+    """`command` in a note (already escaped) as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
 
 
 def _bar_chart(chart_id: str, caption: str, bars: list[tuple[str, int]]) -> str:
@@ -437,7 +461,7 @@ def xlsx_bytes(data: dict[str, Any], lang: str) -> bytes:
     w = Words(lang)
     book = Workbook()
     book.remove(book.active)
-    for name, heading, header, rows in sections(data, w):
+    for name, heading, header, rows, note in sections(data, w):
         sheet = book.create_sheet(_sheet_name(name))
         sheet.append([heading])
         sheet["A1"].font = Font(bold=True, size=12)
@@ -446,6 +470,8 @@ def xlsx_bytes(data: dict[str, Any], lang: str) -> bytes:
             cell.font = Font(bold=True)
         for values in rows:
             sheet.append([int(c) if c.isdigit() else c for c in values])
+        if note:
+            sheet.append([note.replace("`", "")])
         for column, title in enumerate(header, start=1):
             longest = max([len(title)] + [len(r[column - 1]) for r in rows])
             sheet.column_dimensions[sheet.cell(2, column).column_letter].width = min(

@@ -73,8 +73,9 @@ def report_command(
     Sections: totals by status and kind; documents waiting for signature by the signing
     party's province, in age buckets (0-30, 31-90, 91-180, over 180 days) with the oldest
     named; with --since, what was signed, handed over, ended or evaluated; agreements ending
-    in the next 90 days; agreements in force without activity for 180 days; the ledger's
-    head hash and the as-of date. Deterministic for a given --as-of.
+    in the next 90 days; how many agreements in force have had no activity for 180 days, with
+    the 50 idle longest named (ks idle lists them all); the ledger's head hash and the as-of
+    date. Deterministic for a given --as-of.
 
     Examples:
 
