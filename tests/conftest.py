@@ -79,3 +79,16 @@ def story_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {**os.environ, "KS_DB": str(path), "KS_BY": "tester", "KS": " ".join(ks_executable())}
     subprocess.run(["bash", str(STORY)], check=True, capture_output=True, env=env, timeout=600)
     return path
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], *words: str, code: int = 2) -> None:
+    """A refusal: the exit code, one line on stderr naming the problem, no traceback."""
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert result.returncode == code, output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ks: error: "), lines[0]
+    for word in words:
+        assert word.casefold() in lines[0].casefold(), (word, lines[0])
+    assert result.stdout == ""

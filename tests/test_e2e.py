@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import RunKs, ledger_digest
+from tests.conftest import RunKs, assert_refused, ledger_digest
 
 KSB = "KSB-2022-0001"
 PKS = [f"PKS-2022-{n:04d}" for n in range(1, 8)]
@@ -65,19 +65,6 @@ def parsed(result: subprocess.CompletedProcess[str]) -> Any:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     return json.loads(result.stdout)
-
-
-def assert_refused(result: subprocess.CompletedProcess[str], *words: str, code: int = 2) -> None:
-    """A refusal: the exit code, one line on stderr naming the problem, no traceback."""
-    output = result.stdout + result.stderr
-    assert "Traceback" not in output, output
-    assert result.returncode == code, output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("ks: error: "), lines[0]
-    for word in words:
-        assert word.casefold() in lines[0].casefold(), (word, lines[0])
-    assert result.stdout == ""
 
 
 def copy_ledger(source: Path, target: Path) -> Path:

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from tests.conftest import RunKs, ks_executable, ledger_digest
+from tests.conftest import RunKs, assert_refused, ks_executable, ledger_digest
 
 KSB = "KSB-2022-0001"
 AS_OF = ("--as-of", "2022-09-10")
@@ -76,18 +76,6 @@ def parsed(result: subprocess.CompletedProcess[str]) -> Any:
     no_traceback(result)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def assert_refused(result: subprocess.CompletedProcess[str], *words: str, code: int) -> None:
-    """A refusal: the exit code, one line on stderr naming the problem, no traceback."""
-    no_traceback(result)
-    assert result.returncode == code, result.stdout + result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("ks: error: "), lines[0]
-    for word in words:
-        assert word.casefold() in lines[0].casefold(), (word, lines[0])
-    assert result.stdout == ""
 
 
 def fill_disk(path: Path) -> None:
