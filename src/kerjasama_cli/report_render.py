@@ -284,7 +284,7 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
     out.append(
         (
             w["sheet_idle"],
-            f"{w['idle'].format(days=data['idle_days'])}: {idle['count']}",
+            w["idle"].format(days=data["idle_days"]) + (f": {idle['count']}" if more else ""),
             [w["idle_days"], w["last_activity"], w["agreement"]],
             [
                 [str(r["idle_days"]), w.date(r["last_activity"]), f"{r['key']} {r['title']}"]
