@@ -69,6 +69,9 @@ def test_expiring_lists_the_soonest_first_with_the_reminder_window(book: Ledger)
         "KSB-2022-0001"
     ]
     assert book.read(lifecycle.expiring, date(2023, 1, 1), 90) == []
+    # A year ahead: the PKS ends in 730 days, before any reminder.
+    far = book.read(lifecycle.expiring, date(2023, 1, 1), 800)
+    assert [(r["key"], r["days_left"], r["window"]) for r in far] == [("PKS-2022-0001", 730, None)]
 
 
 def test_a_renewal_supersedes_once_in_force(book: Ledger) -> None:

@@ -279,12 +279,13 @@ def states(
 
 
 def expiring_item(row: dict[str, Any], as_of: date) -> dict[str, Any]:
-    """A state row as `ks expiring` shows it: with the days left and the reminder window."""
+    """A state row as `ks expiring` shows it: with the days left and the reminder window
+    reached (None while the end is further away than the first reminder)."""
     days_left = (date.fromisoformat(str(row["ends_on"])) - as_of).days
     return {
         **_state_json(row),
         "days_left": days_left,
-        "window": min(w for w in WARNING_WINDOWS if w >= days_left),
+        "window": min((w for w in WARNING_WINDOWS if w >= days_left), default=None),
     }
 
 

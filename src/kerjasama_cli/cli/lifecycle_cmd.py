@@ -144,7 +144,8 @@ def expiring_command(
     Agreements in force whose term ends within the window, soonest first.
 
     The usual reminders are 90, 60, 30 and 7 days before the end, and the end day itself;
-    `window` says which one an agreement has reached.
+    `window` (in json and csv) says which one an agreement has reached, empty when its end is
+    further away than 90 days.
 
     Examples:
 
