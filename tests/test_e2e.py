@@ -614,3 +614,34 @@ def test_a_title_with_a_control_character_is_refused(
 
     assert_refused(result, "title", "control character")
     assert ledger_digest(story_copy) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("expiring", "--within", "100000"), "--within"),
+        (("idle", "--days", "99999999999"), "--days"),
+        (("pending", "--older-than", "99999999999"), "--older-than"),
+        (("check", "--max-wait", "36501"), "--max-wait"),
+        (("report", "--as-of", "9999-12-31"), "outside the years 1900 to 2199"),
+        (("list", "--as-of", "0001-01-01"), "outside the years 1900 to 2199"),
+        (("expiring", "--as-of", "31 Desember 2200"), "outside the years"),
+    ],
+)
+def test_absurd_spans_and_dates_are_refused_in_one_line(
+    story_ks: Callable[..., subprocess.CompletedProcess[str]], args: tuple[str, ...], says: str
+) -> None:
+    assert_refused(story_ks(*args), says)
+
+
+def test_the_longest_spans_and_edge_years_still_answer(
+    story_ks: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    for args in (
+        ("expiring", "--as-of", "2199-12-31", "--within", "36500", "--format", "json"),
+        ("idle", "--as-of", "1900-01-01", "--days", "36500", "--format", "json"),
+        ("report", "--as-of", "2199-12-31", "--since", "1900-01-01", "--format", "json"),
+    ):
+        result = story_ks(*args)
+        assert result.returncode == 0, result.stderr
+        json.loads(result.stdout)

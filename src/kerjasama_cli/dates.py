@@ -30,6 +30,9 @@ _DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
 _NAMED = re.compile(r"(\d{1,2})[\s-]+([^\W\d_]+)\.?[\s-]+(\d{4})")
 
 EXAMPLES = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022"
+# The years a date of this ledger can fall in: anything outside is a typo ("0222", "2202"
+# still passes), and the reports' date arithmetic stays far from date's own limits.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
 
 
 def parse_date(text: str) -> date:
@@ -47,6 +50,9 @@ def parse_date(text: str) -> date:
     else:
         raise InvalidInput(f"cannot read {text!r} as a date; use {EXAMPLES}")
     try:
-        return date(year, month, day)
+        parsed = date(year, month, day)
     except ValueError:
         raise InvalidInput(f"{text!r} is not a real date") from None
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(f"{text!r} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+    return parsed

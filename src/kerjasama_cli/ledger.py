@@ -692,6 +692,7 @@ def terminate(sql: Sql, actor: Actor, key: str, on: date, reason: str) -> str:
     """End an agreement before (or without) the end of its term."""
     clean_reason = text_value("--reason", reason, required=True)
     agreement = queries.find_agreement(sql, key)
+    not_future("the termination date", on, actor)
     if on < agreement.agreed_on:
         raise InvalidInput(f"the termination date {on} is before {agreement.key}'s date")
     if first(sql(f"SELECT 1 FROM termination t WHERE t.agreement_id = :id AND "

@@ -168,6 +168,8 @@ DATE_HELP = f"{DATE_FORMATS} [default: today]"
 PlaceOption = Annotated[
     str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")
 ]
+MAX_DAYS = 36_500  # the longest span in days any option takes: a hundred years
+
 StartOption = Annotated[
     str | None, typer.Option("--start", metavar="DATE", help="Start of the term.")
 ]

@@ -11,6 +11,7 @@ import typer
 from kerjasama_cli.cli.app import (
     DATE_FORMATS,
     DATE_HELP,
+    MAX_DAYS,
     AsOfOption,
     EndOption,
     Format,
@@ -52,7 +53,8 @@ def terminate_command(
 ) -> None:
     """End an agreement early.
 
-    Before its term runs out, or one without a term.
+    Before its term runs out, or one without a term. Record it on the day it takes effect
+    (not ahead of it): until then the agreement is still in force.
 
     Example:
 
@@ -133,7 +135,8 @@ EXPIRING_COLUMNS = [
 def expiring_command(
     ctx: typer.Context,
     within: Annotated[
-        int, typer.Option("--within", min=0, metavar="DAYS", help="Days ahead to look.")
+        int,
+        typer.Option("--within", min=0, max=MAX_DAYS, metavar="DAYS", help="Days ahead to look."),
     ] = 90,
     province: ProvinceOption = None,
     as_of: AsOfOption = None,
@@ -180,7 +183,9 @@ def idle_command(
     ctx: typer.Context,
     days: Annotated[
         int,
-        typer.Option("--days", min=0, metavar="DAYS", help="Idle for more than this many days."),
+        typer.Option(
+            "--days", min=0, max=MAX_DAYS, metavar="DAYS", help="Idle for more than this many days."
+        ),
     ] = 180,
     province: ProvinceOption = None,
     as_of: AsOfOption = None,

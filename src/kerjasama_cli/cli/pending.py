@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from kerjasama_cli.cli.app import (
+    MAX_DAYS,
     AsOfOption,
     Format,
     FormatOption,
@@ -42,7 +43,11 @@ def pending_command(
     older_than: Annotated[
         int | None,
         typer.Option(
-            "--older-than", min=0, metavar="DAYS", help="Only those waiting more than DAYS days."
+            "--older-than",
+            min=0,
+            max=MAX_DAYS,
+            metavar="DAYS",
+            help="Only those waiting more than DAYS days.",
         ),
     ] = None,
     as_of: AsOfOption = None,

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from kerjasama_cli.cli.app import (
+    MAX_DAYS,
     AsOfOption,
     ProvinceOption,
     app,
@@ -119,6 +120,7 @@ def check_command(
         typer.Option(
             "--max-wait",
             min=0,
+            max=MAX_DAYS,
             metavar="DAYS",
             help="A signature waiting longer than this is a problem.",
         ),
@@ -128,6 +130,7 @@ def check_command(
         typer.Option(
             "--expiring-within",
             min=0,
+            max=MAX_DAYS,
             metavar="DAYS",
             help="An agreement ending within this many days is a problem.",
         ),
