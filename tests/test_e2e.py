@@ -645,3 +645,18 @@ def test_the_longest_spans_and_edge_years_still_answer(
         result = story_ks(*args)
         assert result.returncode == 0, result.stderr
         json.loads(result.stdout)
+
+
+def test_a_20000_character_key_is_not_found_and_shown_short(
+    story_ks: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    result = story_ks("show", "\u0800" * 20_000)  # 60,000 bytes: too long for a LIKE pattern
+    assert_refused(result, "no agreement", "(20000 characters)")
+    assert len(result.stderr) < 300
+
+
+def test_wildcards_in_a_key_are_text_when_suggesting(
+    story_ks: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
+    assert_refused(story_ks("show", "PKS-2022-%"), "did you mean 'PKS-2022-0007'")
+    assert_refused(story_ks("show", "PKS_2022-0001"), "no agreement 'PKS_2022-0001'")

@@ -199,8 +199,17 @@ def find_agreement(sql: Sql, key: str) -> AgreementInfo:
         )
     )
     if row is None:
+        # Keys that start the same, found as a range of the key index: a LIKE pattern would
+        # read % and _ in what was typed as wildcards, and refuse a very long one.
         prefix = wanted.rsplit("-", 1)[0]
-        nearby = [k for (k,) in sql("SELECT key FROM agreement WHERE key LIKE :p", p=prefix + "%")]
+        nearby = [
+            k
+            for (k,) in sql(
+                "SELECT key FROM agreement WHERE key >= :low AND key < :high",
+                low=prefix,
+                high=prefix + "\U0010ffff",
+            )
+        ]
         raise NotFound(
             f"no agreement {key!r}", regions_mod.close_matches(wanted, nearby, n=3, cutoff=0.5)
         )

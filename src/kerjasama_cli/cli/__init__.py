@@ -55,6 +55,12 @@ def _refuse_undecodable(args: list[str]) -> None:
 
 
 def _fail(text: str, code: int) -> None:
+    import re
+
     first_line = " ".join(text.split("\n"))
+    # A 20,000-character argument quoted back would bury the message: show its start.
+    first_line = re.sub(
+        r"[^\s'\"]{201,}", lambda m: f"{m.group()[:80]}… ({len(m.group())} characters)", first_line
+    )
     print(f"ks: error: {first_line}", file=sys.stderr)
     sys.exit(code)
