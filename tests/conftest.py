@@ -12,6 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a CI result must not depend on the
+# draw); with KS_HYPOTHESIS_EXAMPLES=N they explore N fresh random examples per test instead.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", database=None)
+settings.load_profile("explore" if os.environ.get("KS_HYPOTHESIS_EXAMPLES") else "repeatable")
 
 REPO = Path(__file__).resolve().parent.parent
 STORY = REPO / "examples" / "reference-story.sh"
