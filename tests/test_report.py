@@ -170,6 +170,8 @@ def test_the_report_agrees_with_expiring_idle_and_list(
     assert "Batas 2026-12-31 2023-12-04" not in idle_titles
     text = report_render.markdown(data, "en")
     assert f"And {len(idle) - 4} more; the full list: `ks idle --days 180`." in text
+    page = report_render.html_text(data, "en")
+    assert f'<p class="more">And {len(idle) - 4} more; the full list: <code>ks idle' in page
 
 
 @given(st.lists(st.tuples(st.integers(0, 50), st.text(max_size=3))), st.integers(1, 6))
