@@ -769,10 +769,8 @@ def report_cases(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     lines = [f"hostile input: up to {EXAMPLES} examples per command (KS_HYPOTHESIS_EXAMPLES)"]
     for command, counts in CASES.items():
-        lines.append(
-            f"  {command:<14} {sum(counts.values()):>6} cases: {counts['stored']} stored, "
-            f"{counts['refused']} refused"
-        )
+        outcomes = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        lines.append(f"  {command:<14} {sum(counts.values()):>6} cases: {outcomes}")
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         print("\n" + "\n".join(lines), file=sys.stderr)
@@ -1024,4 +1022,67 @@ def test_hostile_input_is_stored_exactly_or_refused_in_one_line(
     assert len(lines) == 1, outcome.err
     assert lines[0].startswith("ks: error: "), lines[0]
     assert outcome.out == ""
+    assert ledger_digest(template.work) == before
+
+
+# --- 5. hostile options to the read commands -------------------------------------------------
+
+day_counts = st.one_of(
+    st.integers(0, 400).map(str),
+    st.sampled_from(["0", "36500", "36501", "99999999999", "-1"]),  # the edges and beyond
+    st.integers(-(10**15), 10**15).map(str),
+    texts,
+)
+as_of_dates = mostly(st.none() | plausible_dates, dates)
+provinces = mostly(st.none() | st.sampled_from(REGIONS[:5]), st.sampled_from(REGIONS) | texts)
+formats = mostly(st.sampled_from(["table", "json", "csv"]), texts)
+
+
+@st.composite
+def read_cases(draw: st.DrawFn) -> list[str]:
+    """A read command with options drawn from valid, odd and absurd values."""
+    command = draw(
+        st.sampled_from(["list", "pending", "expiring", "idle", "report", "check", "show", "log"])
+    )
+    options: dict[str, str | None] = {"as_of": draw(as_of_dates)}
+    if command in ("list", "pending", "expiring", "idle", "report"):
+        options["province"] = draw(provinces)
+    if command in ("list", "pending", "expiring", "idle"):
+        options["format"] = draw(formats)
+    if command == "pending":
+        options["older_than"] = draw(st.none() | day_counts)
+    elif command == "expiring":
+        options["within"] = draw(st.none() | day_counts)
+    elif command == "idle":
+        options["days"] = draw(st.none() | day_counts)
+    elif command == "check":
+        options["max_wait"] = draw(st.none() | day_counts)
+        options["expiring_within"] = draw(st.none() | day_counts)
+    elif command == "report":
+        options["since"] = draw(st.none() | dates)
+        options["lang"] = draw(mostly(st.sampled_from(["id", "en"]), texts))
+        options["format"] = draw(mostly(st.sampled_from(["md", "html", "json", "csv"]), texts))
+    elif command == "log":
+        options = {"since": draw(st.none() | dates)}
+    argv = [command, *_options(**options)]
+    if command == "show":
+        argv += ["--", draw(keys)]
+    return argv
+
+
+@settings(HOSTILE_SETTINGS, max_examples=3 * EXAMPLES)  # a read costs a third of a write
+@given(argv=read_cases())
+def test_read_commands_answer_or_refuse_in_one_line_and_write_nothing(
+    template: Template, argv: list[str]
+) -> None:
+    before = ledger_digest(template.work)
+    outcome = template.ks(*argv)
+    counts = CASES.setdefault("read commands", Counter())
+    counts["answered" if outcome.code in (0, 1) and not outcome.err.strip() else "refused"] += 1
+    assert "Traceback" not in outcome.out + outcome.err, outcome.err
+    assert outcome.code in (0, 1, 2), outcome.err  # 1: ks check found problems
+    if outcome.code == 2:
+        lines = outcome.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("ks: error: "), outcome.err
+        assert outcome.out == ""
     assert ledger_digest(template.work) == before
