@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shlex
 import sqlite3
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import RunKs, assert_refused, ledger_digest
+from tests.conftest import RunKs, assert_refused, ks_executable, ledger_digest
 
 KSB = "KSB-2022-0001"
 PKS = [f"PKS-2022-{n:04d}" for n in range(1, 8)]
@@ -660,3 +661,17 @@ def test_wildcards_in_a_key_are_text_when_suggesting(
 ) -> None:
     assert_refused(story_ks("show", "PKS-2022-%"), "did you mean 'PKS-2022-0007'")
     assert_refused(story_ks("show", "PKS_2022-0001"), "no agreement 'PKS_2022-0001'")
+
+
+@pytest.mark.parametrize("command", [("list",), ("pending", "--province", "jatim"), ("log",)])
+def test_a_reader_that_goes_away_is_no_error(story_ledger: Path, command: tuple[str, ...]) -> None:
+    """`ks list | head -1`: the pipe closes before ks writes; it stops quietly, exit 0."""
+    env = {**os.environ, "KS_DB": str(story_ledger)}
+    env.pop("KS_DEBUG", None)
+    ks = subprocess.Popen(
+        [*ks_executable(), *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert ks.stdout is not None and ks.stderr is not None
+    ks.stdout.close()  # the reader is gone before the first line
+    assert ks.wait(timeout=60) == 0
+    assert ks.stderr.read() == b""

@@ -31,15 +31,24 @@ def main(argv: list[str] | None = None) -> None:
     except sqlite3.DatabaseError as exc:  # damage found while reading: not a bug of ours
         _fail(f"the ledger could not be read ({exc}); run ks verify", EXIT_LEDGER)
     except BrokenPipeError:
-        # The reader (head, less) went away: not an error for a command that only prints.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        _reader_went_away()
+    except SystemExit:
+        # Click (inside Typer) meets a closed pipe by wrapping stdout and exiting 1.
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _reader_went_away()
+        raise
     except Exception as exc:
         if os.environ.get("KS_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (set KS_DEBUG=1 for details)", 70)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _reader_went_away() -> None:
+    """The reader (head, less) closed the pipe: what was asked is done, so exit quietly, 0."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
 
 
 def _refuse_undecodable(args: list[str]) -> None:
