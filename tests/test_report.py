@@ -80,6 +80,16 @@ def generated(tmp_path: Path) -> Ledger:
     return book
 
 
+def test_a_province_report_is_headed_with_its_name(story_ledger: Path) -> None:
+    with db.reader(story_ledger) as conn:
+        data = report.build(queries.sqlite_sql(conn), AS_OF, province_code="35")
+    assert (data["province"], data["province_name"]) == ("35", "Jawa Timur")
+    assert report_render.markdown(data, "id").startswith(
+        "# Laporan Kerja Sama Daerah — Provinsi Jawa Timur\n"
+    )
+    assert [g["province"] for g in data["waiting"]] == ["35"]
+
+
 def test_age_buckets_of_a_generated_ledger(generated: Ledger) -> None:
     data = generated.read(report.build, date(2024, 6, 1))
     ages = {g["province"]: g["ages"] for g in data["waiting"]}

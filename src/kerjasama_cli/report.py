@@ -45,6 +45,7 @@ def build(
         "as_of": as_of.isoformat(),
         "since": since.isoformat() if since else None,
         "province": province_code,
+        "province_name": regions.load().by_code[province_code].name if province_code else None,
         "totals": states.totals(),
         "waiting": waiting(sql, as_of, province_code),
         "changes": changes(sql, as_of, since, province_code, states.ended) if since else None,

@@ -310,7 +310,7 @@ def _footer(data: dict[str, Any], w: Words) -> str:
 
 
 def _heading(data: dict[str, Any], w: Words) -> str:
-    scope = f" — {w['province_scope']} {data['province']}" if data["province"] else ""
+    scope = f" — {w['province_scope']} {data['province_name']}" if data["province"] else ""
     return f"{w['title']}{scope}"
 
 
