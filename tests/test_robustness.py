@@ -1075,6 +1075,7 @@ def read_cases(draw: st.DrawFn) -> list[str]:
 def test_read_commands_answer_or_refuse_in_one_line_and_write_nothing(
     template: Template, argv: list[str]
 ) -> None:
+    template.fresh()  # the story as recorded, whatever the write tests left behind
     before = ledger_digest(template.work)
     outcome = template.ks(*argv)
     counts = CASES.setdefault("read commands", Counter())
