@@ -431,7 +431,7 @@ def _code(text: str) -> str:
 def _bar_chart(chart_id: str, caption: str, bars: list[tuple[str, int]]) -> str:
     """A horizontal bar chart as inline SVG: no script, no network, prints as drawn."""
     e = html.escape
-    label_width, bar_width, row = 190, 260, 22
+    label_width, bar_width, row = 210, 260, 22
     top = max((n for _, n in bars), default=0) or 1
     height = max(row * len(bars), row)
     items = []
@@ -440,7 +440,7 @@ def _bar_chart(chart_id: str, caption: str, bars: list[tuple[str, int]]) -> str:
         width = round(bar_width * n / top)
         items.append(
             f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end" font-size="12">'
-            f"{e(label[:28])}</text>"
+            f"{e(label if len(label) <= 30 else label[:29] + '…')}</text>"
             f'<rect class="bar" x="{label_width}" y="{y + 3}" width="{width}" height="{row - 6}"'
             f' fill="#0b5394"><title>{e(label)}: {n}</title></rect>'
             f'<text x="{label_width + width + 4}" y="{y + 15}" font-size="12">{n}</text>'
