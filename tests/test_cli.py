@@ -153,3 +153,48 @@ def test_main_hides_internal_errors_behind_one_line(monkeypatch, capsys) -> None
     assert capsys.readouterr().err == (
         "ks: error: internal error: RuntimeError: boom (set KS_DEBUG=1 for details)\n"
     )
+
+
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "rich")
+# Run `ks` in a fresh interpreter and list the heavy modules it imported.
+_IMPORTED = """
+import sys
+from kerjasama_cli.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as done:
+    code = done.code
+print("imported:", *sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY)), code)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "heavy"),
+    [
+        (("pending", "--province", "jatim"), set()),
+        (("report", "--as-of", "2022-09-10"), set()),
+        (("sign", "PKS-2022-0002", "--party", "dishub-jatim", "--date", "2022-09-01"), set()),
+    ],
+    ids=["pending", "report", "sign"],
+)
+def test_everyday_commands_import_no_heavy_library(
+    story_ledger, tmp_path, args: tuple[str, ...], heavy: set[str]
+) -> None:
+    """Start-up is most of what a command costs: reads and everyday writes on a ledger at
+    this release's schema import neither SQLAlchemy, SQLModel, Alembic nor Rich (in a pipe)."""
+    import shutil
+    import subprocess
+    import sys
+
+    ledger = shutil.copy(story_ledger, tmp_path / "ledger.sqlite")
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED.replace("HEAVY", repr(HEAVY)), "--db", str(ledger), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    *_, last = done.stdout.splitlines()
+    words = last.split()
+    assert words[0] == "imported:" and words[-1] in ("0", "None"), done.stdout + done.stderr
+    assert set(words[1:-1]) == heavy

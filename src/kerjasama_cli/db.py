@@ -1,8 +1,11 @@
 """Where the ledger lives, how it is opened for reading and writing, and its schema version.
 
 Reads use the standard library's sqlite3 (no SQLAlchemy import: start-up matters for
-`ks pending`). Writes go through SQLAlchemy/SQLModel in one `BEGIN IMMEDIATE` transaction
-each, after Alembic has brought the schema to the version this release knows.
+`ks pending`). Writes run in one `BEGIN IMMEDIATE` transaction each. A new ledger, or one
+whose schema is older than this release's, is written through SQLAlchemy after Alembic has
+brought the schema up to date; a ledger already at this release's schema is written through
+the standard library's sqlite3 with the same pragmas. The domain code (ledger.py) sees the
+same `Sql` callable either way.
 """
 
 from __future__ import annotations
@@ -153,6 +156,13 @@ def _refuse_foreign_file(path: Path) -> None:
         conn.close()
 
 
+def _writing_pragmas(conn: sqlite3.Connection) -> None:
+    """How every writing connection is set up, whichever way it was opened."""
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")  # a recorded signature survives power loss
+
+
 def _engine(path: Path) -> Engine:
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
@@ -167,11 +177,7 @@ def _engine(path: Path) -> Engine:
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let us issue BEGIN ourselves (pysqlite would start a deferred transaction).
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")  # a recorded signature survives power loss
-        cursor.close()
+        _writing_pragmas(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -279,7 +285,46 @@ def write(path: Path, operation: Callable[[Sql], T]) -> T:
 
 def _write_existing(path: Path, operation: Callable[[Sql], T]) -> T:
     _refuse_foreign_file(path)
-    return _transaction(path, operation, shown_as=path)
+    done = _transaction_at_head(path, operation)
+    if done is _NEEDS_UPGRADE:
+        return _transaction(path, operation, shown_as=path)
+    return done  # type: ignore[return-value]
+
+
+_NEEDS_UPGRADE = object()
+
+
+def _transaction_at_head(path: Path, operation: Callable[[Sql], T]) -> T | object:
+    """The everyday write, on a ledger whose schema is already at SCHEMA_HEAD: one
+    BEGIN IMMEDIATE transaction on a standard-library connection, with the same pragmas as
+    the SQLAlchemy engine's, so that recording a signature does not pay for importing
+    SQLAlchemy (a quarter of a second). Returns _NEEDS_UPGRADE, having changed nothing, if
+    the schema is older: the SQLAlchemy path then upgrades it with Alembic and writes.
+    """
+    from kerjasama_cli.queries import sqlite_sql
+
+    conn = None
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        _writing_pragmas(conn)
+        conn.execute(BEGIN_WRITE)
+        try:
+            if _revision_in(conn) != SCHEMA_HEAD:
+                conn.execute("ROLLBACK")
+                return _NEEDS_UPGRADE
+            result = operation(sqlite_sql(conn))
+            conn.execute("COMMIT")
+            return result
+        except BaseException:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as exc:
+        raise _translate(exc, path) from None
+    finally:
+        if conn is not None:
+            conn.close()
 
 
 def _transaction(path: Path, operation: Callable[[Sql], T], shown_as: Path) -> T:
