@@ -1,7 +1,8 @@
 """Triggers that make the database refuse to rewrite history, shared by the migrations.
 
 Batch mode copies a table to alter it on SQLite, and the copy has no triggers: a migration
-that alters a guarded table must create its guards again.
+that alters a guarded table must create its guards again. PostgreSQL alters in place and
+keeps them, so there they are replaced.
 """
 
 from collections.abc import Sequence
@@ -24,7 +25,8 @@ def create_guards(tables: Sequence[str], events: Sequence[str]) -> None:
     for table in tables:
         for event in events:
             name = f"{table}_no_{event.lower()}"
-            if dialect == "postgresql":
+            if dialect == "postgresql":  # altering a table keeps its triggers here
+                op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
                 op.execute(
                     f"CREATE TRIGGER {name} BEFORE {event} ON {table} "
                     "FOR EACH ROW EXECUTE FUNCTION ks_refuse_change()"
