@@ -178,46 +178,40 @@ def changes(
     `expired` are the agreements whose term ended in that time (found by `follow_up`).
     """
     params = {"since": since.isoformat(), "as_of": as_of.isoformat(), "province": province_code}
-    in_province = "(:province IS NULL OR " + lifecycle.IN_PROVINCE + ")"
-    signed = _dicts(
-        sql(
-            "SELECT a.key, a.kind, a.title, p.name, s.signed_on FROM signature s "
-            "JOIN agreement a ON a.id = s.agreement_id JOIN party p ON p.id = s.party_id "
-            f"WHERE s.signed_on BETWEEN :since AND :as_of AND {NOT_VOIDED.format('s')} "
-            f"AND {in_province} ORDER BY s.signed_on, a.key",
+
+    def happened(
+        source: str, on: str, columns: str, names: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        """Rows of `source` (aliased x) dated `on` from :since to :as_of and not voided."""
+        rows = sql(
+            f"SELECT a.key, a.kind, a.title, {columns} FROM {source} "
+            "JOIN agreement a ON a.id = x.agreement_id "
+            f"WHERE x.{on} BETWEEN :since AND :as_of AND {NOT_VOIDED.format('x')} "
+            f"AND (:province IS NULL OR {lifecycle.IN_PROVINCE}) ORDER BY x.{on}, a.key",
             **params,
-        ),
-        ("agreement", "kind", "title", "party", "date"),
+        )
+        return _dicts(rows, ("agreement", "kind", "title", *names))
+
+    signed = happened(
+        "signature x JOIN party p ON p.id = x.party_id",
+        "signed_on",
+        "p.name, x.signed_on",
+        ("party", "date"),
     )
-    handed = _dicts(
-        sql(
-            "SELECT a.key, a.kind, a.title, p.name, h.handed_on FROM handover h "
-            "JOIN agreement a ON a.id = h.agreement_id JOIN party p ON p.id = h.recipient_id "
-            f"WHERE h.handed_on BETWEEN :since AND :as_of AND {NOT_VOIDED.format('h')} "
-            f"AND {in_province} ORDER BY h.handed_on, a.key",
-            **params,
-        ),
-        ("agreement", "kind", "title", "to", "date"),
+    handed = happened(
+        "handover x JOIN party p ON p.id = x.recipient_id",
+        "handed_on",
+        "p.name, x.handed_on",
+        ("to", "date"),
     )
-    terminated = _dicts(
-        sql(
-            "SELECT a.key, a.kind, a.title, t.terminated_on, t.reason FROM termination t "
-            "JOIN agreement a ON a.id = t.agreement_id "
-            f"WHERE t.terminated_on BETWEEN :since AND :as_of AND {NOT_VOIDED.format('t')} "
-            f"AND {in_province} ORDER BY t.terminated_on, a.key",
-            **params,
-        ),
-        ("agreement", "kind", "title", "date", "reason"),
+    terminated = happened(
+        "termination x", "terminated_on", "x.terminated_on, x.reason", ("date", "reason")
     )
-    evaluated = _dicts(
-        sql(
-            "SELECT a.key, a.kind, a.title, e.evaluated_on, e.recommendation, e.finding "
-            "FROM evaluation e JOIN agreement a ON a.id = e.agreement_id "
-            f"WHERE e.evaluated_on BETWEEN :since AND :as_of AND {NOT_VOIDED.format('e')} "
-            f"AND {in_province} ORDER BY e.evaluated_on, a.key",
-            **params,
-        ),
-        ("agreement", "kind", "title", "date", "recommendation", "finding"),
+    evaluated = happened(
+        "evaluation x",
+        "evaluated_on",
+        "x.evaluated_on, x.recommendation, x.finding",
+        ("date", "recommendation", "finding"),
     )
     ended = sorted(terminated + expired, key=lambda r: (r["date"], r["agreement"]))
     return {"signed": signed, "handed_over": handed, "ended": ended, "evaluated": evaluated}

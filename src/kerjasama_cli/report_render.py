@@ -210,58 +210,29 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
     if data["changes"] is not None:
         since = w.date(data["since"])
         c = data["changes"]
-        out.append(
-            (
-                w["signed"],
-                f"{w['changes']} {since}: {w['signed'].lower()}",
-                [w["date"], w["agreement"], w["party"]],
-                [
-                    [w.date(r["date"]), f"{r['agreement']} {r['title']}", r["party"]]
-                    for r in c["signed"]
-                ],
-                "",
-            )
-        )
-        out.append(
-            (
-                w["handed_over"],
-                f"{w['changes']} {since}: {w['handed_over'].lower()}",
-                [w["date"], w["agreement"], w["to"]],
-                [
-                    [w.date(r["date"]), f"{r['agreement']} {r['title']}", r["to"]]
-                    for r in c["handed_over"]
-                ],
-                "",
-            )
-        )
-        out.append(
-            (
-                w["ended"],
-                f"{w['changes']} {since}: {w['ended'].lower()}",
-                [w["date"], w["agreement"], w["note"]],
-                [
-                    [w.date(r["date"]), f"{r['agreement']} {r['title']}", r["reason"] or ""]
-                    for r in c["ended"]
-                ],
-                "",
-            )
-        )
-        out.append(
-            (
-                w["evaluated"],
-                f"{w['changes']} {since}: {w['evaluated'].lower()}",
-                [w["date"], w["agreement"], w["note"]],
-                [
+        # Each change section: the date, the agreement, and a last column of its own.
+        last_columns: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
+            "signed": ("party", lambda r: r["party"]),
+            "handed_over": ("to", lambda r: r["to"]),
+            "ended": ("note", lambda r: r["reason"] or ""),
+            "evaluated": (
+                "note",
+                lambda r: f"{w.recommendation(r['recommendation'])}: {r['finding']}",
+            ),
+        }
+        for name, (column, cell) in last_columns.items():
+            out.append(
+                (
+                    w[name],
+                    f"{w['changes']} {since}: {w[name].lower()}",
+                    [w["date"], w["agreement"], w[column]],
                     [
-                        w.date(r["date"]),
-                        f"{r['agreement']} {r['title']}",
-                        f"{w.recommendation(r['recommendation'])}: {r['finding']}",
-                    ]
-                    for r in c["evaluated"]
-                ],
-                "",
+                        [w.date(r["date"]), f"{r['agreement']} {r['title']}", cell(r)]
+                        for r in c[name]
+                    ],
+                    "",
+                )
             )
-        )
     out.append(
         (
             w["sheet_expiring"],
