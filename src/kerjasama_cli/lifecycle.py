@@ -265,6 +265,7 @@ def list_agreements(
 
 
 IN_FORCE = ("in-force", "expiring")
+_WITH_A_TERM = " AND (a.end_on IS NOT NULL OR a.term_years IS NOT NULL)"  # only those can end
 
 
 def states(
@@ -307,7 +308,7 @@ def expiring(
     sql: Sql, as_of: date, within: int = WARNING_DAYS, province_code: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """In-force agreements whose term ends within `within` days of `as_of`, soonest first."""
-    where = _where(province_code, None) + " AND (a.end_on IS NOT NULL OR a.term_years IS NOT NULL)"
+    where = _where(province_code, None) + _WITH_A_TERM
     text = (
         f"SELECT * FROM ({STATE_SQL.format(where=where)}) AS st "
         "WHERE st.status IN ('in-force', 'expiring') AND st.ends_on >= :as_of "
@@ -325,7 +326,7 @@ def ended(
 
     Each carries `renewed`: whether any agreement renews it (signed or not).
     """
-    where = _where(province_code, None) + " AND (a.end_on IS NOT NULL OR a.term_years IS NOT NULL)"
+    where = _where(province_code, None) + _WITH_A_TERM
     text = (
         "SELECT st.*, EXISTS (SELECT 1 FROM agreement r WHERE r.renews_id = st.id) AS renewed "
         f"FROM ({STATE_SQL.format(where=where)}) AS st "
