@@ -99,6 +99,62 @@ def _refuse_taken(sql: Sql, label: str, value: str) -> None:
         raise InvalidInput(f"{label} {value!r} already names a region")
 
 
+def _refuse_lookalikes(sql: Sql, values: Sequence[tuple[str, str]]) -> None:
+    """A new name or alias must not read like an agreement key, or like another party's or a
+    region's name without being it (other letters that look the same: see lookalike.py)."""
+    from kerjasama_cli import lookalike
+
+    for label, value in values:
+        if _shaped_like_key(value):
+            raise InvalidInput(
+                f"{label} {value!r} reads like an agreement key (such as KSB-2022-0001), "
+                "so references to it would be ambiguous; refused"
+            )
+    # What each known text is, as a region (the regions it names) or a party (its owner's
+    # name for an alias, None for a name); described only for the one imitated.
+    known: list[tuple[str, tuple[regions.Region, ...] | str | None]] = []
+    known.extend(regions.load().references())
+    for text, owner in sql(
+        "SELECT name, NULL FROM party UNION ALL "
+        "SELECT a.alias, p.name FROM party_alias a JOIN party p ON p.id = a.party_id"
+    ):
+        known.append((text, owner))
+    by_skeleton = lookalike.index(known)
+    for label, value in values:
+        same = queries.normalize(value)
+        for text, what in by_skeleton.get(lookalike.skeleton(value), ()):
+            if queries.normalize(text) == same:
+                continue  # the very same name: the rule for taken names decides
+            raise InvalidInput(
+                f"{label} {value!r} looks like {text!r} ({_what(text, what)}) but "
+                f"{lookalike.difference(value, text)}; refused"
+            )
+
+
+def _what(text: str, what: tuple[regions.Region, ...] | str | None) -> str:
+    """What a name that a new one imitates is, for the refusal."""
+    if what is None:
+        return "a registered party"
+    if isinstance(what, str):
+        return f"an alias of {what}"
+    if text == what[0].government_name:
+        return f"the government of {what[0].name}"
+    names = [r.name for r in what]
+    return "which names " + (
+        names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    )
+
+
+def _shaped_like_key(value: str) -> bool:
+    """Whether `value` reads like an agreement key (`KEY_PREFIX`-year-number), in any letters."""
+    from kerjasama_cli.lookalike import skeleton
+
+    prefixes = "|".join(re.escape(skeleton(p)) for p in KEY_PREFIX.values())
+    digit = "[" + re.escape("".join(sorted({skeleton(d) for d in "0123456789"}))) + "]"
+    pattern = f"(?:{prefixes})[-/._]?{digit}{{4}}[-/._]?{digit}+"
+    return re.fullmatch(pattern, skeleton(value)) is not None
+
+
 def add_party(
     sql: Sql,
     actor: Actor,
@@ -126,6 +182,7 @@ def add_party(
         _refuse_taken(sql, "alias", value)
         seen.add(queries.normalize(value))
         clean_aliases.append(value)
+    _refuse_lookalikes(sql, [("name", clean_name), *(("alias", a) for a in clean_aliases)])
     kind = "third" if third_party else "agency"
     region_code = place.code if place else None
     party_id = events.next_id(sql, "party")
