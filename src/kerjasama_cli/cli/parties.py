@@ -70,7 +70,9 @@ def add(
     """Register an agency of a region, or another body.
 
     An agency (perangkat daerah) belongs to a region; --third-party registers a
-    company, university or other body, with or without a region.
+    company, university or other body, with or without a region. A name or
+    alias that only looks like another party's or a region's (a Cyrillic a, a
+    zero-width space) or like an agreement key is refused.
 
     Examples:
 
