@@ -213,7 +213,14 @@ def test_heads_kept_from_before_a_later_write_are_found(book: Ledger, run_ks: Ru
 
 
 @pytest.mark.parametrize(
-    "given", ["abc123", "g" * 64, "a" * 63, "a" * 65, "head " + "a" * 64], ids=repr
+    "given",
+    [
+        pytest.param("abc123", id="too short"),
+        pytest.param("g" * 64, id="not hexadecimal"),
+        pytest.param("a" * 63, id="63 digits"),
+        pytest.param("a" * 65, id="65 digits"),
+        pytest.param("head " + "a" * 64, id="text around it"),
+    ],
 )
 def test_a_malformed_head_is_refused(book: Ledger, run_ks: RunKs, given: str) -> None:
     before = ledger_digest(book.path)
@@ -268,3 +275,46 @@ def test_db_head_of_a_ledger_without_entries_is_the_genesis_hash(
 
 def test_db_head_without_a_ledger_is_refused(ledger: Path, run_ks: RunKs) -> None:
     assert_refused(run_ks("db", "head"), "no ledger", code=1)
+
+
+@pytest.mark.parametrize("created_at", ["0001", "0002"])
+def test_a_ledger_created_at_an_older_schema_verifies_clean_once_upgraded(
+    ledger: Path, created_at: str
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    book = Ledger(ledger)
+    engine = db._engine(book.path)
+    try:
+        with engine.connect() as conn, conn.begin():
+            config = Config()
+            config.set_main_option("script_location", "kerjasama_cli:migrations")
+            config.attributes["connection"] = conn
+            command.upgrade(config, created_at)
+            conn.exec_driver_sql(f"PRAGMA application_id = {db.APPLICATION_ID}")
+    finally:
+        engine.dispose()
+    assert db.revision_of(book.path) == created_at
+    book.write(
+        operations.add_agreement,
+        "ksb",
+        "Kerja Sama Pembangunan Daerah",
+        ["kaltim", "jatim"],
+        agreed_on=date(2022, 7, 28),
+    )
+    assert db.revision_of(book.path) == db.SCHEMA_HEAD
+    assert verify.verify(book.path).problems == []
+
+
+def test_a_schema_file_of_another_revision_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale = tmp_path / "schema.sql"
+    stale.write_text(
+        verify.SCHEMA_FILE_HEADER.format(revision="0002") + "\n\nCREATE TABLE entry (seq);\n",
+        encoding="utf-8",
+    )
+    expected = verify.expected_schema_objects()
+    monkeypatch.setattr(verify, "SCHEMA_FILE", stale)
+    assert verify.expected_schema_objects() == expected  # rebuilt from the migrations
