@@ -41,8 +41,8 @@ def status_command(
 ) -> None:
     """Show the ledger's size, counts, schema version and head hash.
 
-    Keep the head hash somewhere else: `ks verify` on a later copy proves nothing before it
-    was rewritten.
+    Keep the head hash somewhere else (`ks db head` prints it alone): `ks verify --head HASH`
+    later shows whether the ledger was rewritten since.
 
     Example:
 
