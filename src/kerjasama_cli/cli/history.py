@@ -3,6 +3,7 @@
 import json
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -179,6 +180,22 @@ class VerifyFormat(StrEnum):
 @app.command("verify")
 def verify_command(
     ctx: typer.Context,
+    head: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--head",
+            metavar="HASH",
+            help="A head hash kept from before (ks db head): some entry must carry it. Repeatable.",
+        ),
+    ] = None,
+    heads: Annotated[
+        Path | None,
+        typer.Option(
+            "--heads",
+            metavar="FILE",
+            help="A file of kept head hashes, one a line (# comments and blank lines skipped).",
+        ),
+    ] = None,
     fmt: Annotated[
         VerifyFormat, typer.Option("--format", "-f", help="text or json.")
     ] = VerifyFormat.text,
@@ -187,28 +204,41 @@ def verify_command(
 
     Exits 1 with one line per problem if it is not.
 
-    Checks SQLite's integrity, that the file is a ks ledger of a known version, the hash
-    chain from the first entry to the last, and that replaying every entry reproduces every
-    table exactly. Opens the ledger read-only and changes nothing.
+    Checks SQLite's integrity, that the file is a ks ledger of a known version, that its
+    tables, indexes, triggers and views are exactly this release's, the hash chain from the
+    first entry to the last, and that replaying every entry into this release's schema
+    reproduces every table exactly. Opens the ledger read-only and changes nothing.
+
+    A ledger rewritten whole (entries changed and every hash recomputed) is consistent in
+    itself: only a head hash kept elsewhere from before shows it. Each --head, and each hash
+    in --heads FILE (a line may carry other text around its hash, such as a line that ks
+    verify, ks db backup or a report printed), must be carried by an entry of the chain.
 
     Examples:
 
     \b
         ks verify
-        ks --db /mnt/arsip/ledger-2024.sqlite verify --format json
+        ks verify --heads /mnt/arsip/ks-heads.txt
+        ks --db /mnt/arsip/ledger-2024.sqlite verify --head 3f5c...e1 --format json
     """
     from kerjasama_cli import verify
 
-    report = verify.verify(settings(ctx).path)
+    kept = [verify.parse_head(h) for h in head or []]
+    if heads is not None:
+        kept += verify.read_heads(heads)
+    report = verify.verify(settings(ctx).path, heads=kept)
     if fmt is VerifyFormat.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
             print(problem)
         state = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+        found = (
+            f"; {len(report.heads_checked)} kept head(s) checked" if report.heads_checked else ""
+        )
         print(
             f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
-            f"head {report.head}",
+            f"head {report.head}{found}",
             file=sys.stdout if report.ok else sys.stderr,
         )
     if not report.ok:
