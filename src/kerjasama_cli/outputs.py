@@ -78,7 +78,7 @@ def destination(path: Path, ledger: Path | None = None) -> Path:
         if not stat.S_ISREG(found.st_mode):
             raise InvalidInput(f"{path} is not a regular file (a device, pipe or socket)")
         if not os.access(real, os.W_OK):
-            raise InvalidInput(f"cannot write {path}: the file is read-only")
+            raise InvalidInput(f"cannot write {path}: the file is read-only for you")
     folder = real.parent
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
