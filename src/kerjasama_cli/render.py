@@ -6,12 +6,10 @@ so it is never wrapped or coloured; Rich is imported only to draw a table on a t
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
@@ -147,19 +145,19 @@ def warning(text: str) -> None:
     print(f"ks: warning: {text}", file=sys.stderr)
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write a file so that a reader sees the old one or the new one, never half of either."""
+def write_atomically(path: Path, content: str | bytes, ledger: Path | None = None) -> Path:
+    """Write a file so that a reader sees the old one or the new one, never half of either.
+
+    Text is written as UTF-8 whatever the locale. The destination rules (never the ledger,
+    a folder or a device; the previous file intact on failure; the mode of the umask or of
+    the file replaced) are those of `kerjasama_cli.outputs`. Returns the file written.
+    """
+    from kerjasama_cli import outputs
+
     data = content.encode("utf-8") if isinstance(content, str) else content
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    target = outputs.destination(path, ledger)
+    with outputs.replacing(target, path) as temporary, open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    return target

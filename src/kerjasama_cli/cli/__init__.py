@@ -13,6 +13,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every refusal becomes one line on stderr and an exit code."""
+    _survive_any_encoding()
     from typer import Abort, TyperException  # usage errors are TyperExceptions
 
     from kerjasama_cli.cli.app import app
@@ -42,6 +43,22 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (set KS_DEBUG=1 for details)", 70)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _survive_any_encoding() -> None:
+    """On a stream that cannot carry all of Unicode, write '?' for what it cannot carry.
+
+    Under LANG=...ISO-8859-1 or PYTHONIOENCODING=latin-1 a "—" or a "…" would otherwise end
+    a report or a table half-way. Files written by --out are UTF-8 and are not affected.
+    """
+    import codecs  # already loaded by the interpreter: costs nothing
+
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or getattr(stream, "errors", None) != "strict":
+            continue  # a stream someone already made lenient keeps its choice
+        if codecs.lookup(encoding).name != "utf-8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
 
 
 def _reader_went_away() -> None:

@@ -98,7 +98,9 @@ def backup_command(
     """Write a consistent copy of the ledger, even while others write, and verify it.
 
     Uses SQLite's backup API (never a file copy, which can catch a write half-done), then
-    runs the checks of `ks verify` on the copy before putting it in place.
+    runs the checks of `ks verify` on the copy before putting it in place. DEST is never the
+    ledger or its -wal, -shm or -journal; a DEST replaced with --force keeps its permissions,
+    and is left as it was if the copy fails (a full disk exits 3).
 
     Example:
 
