@@ -190,7 +190,10 @@ def suggest_parties(sql: Sql, reference: str, limit: int = 3) -> list[str]:
     dkp-kaltim), then the closest aliases and names, then region references. A name that
     several regions use is offered as it must be typed, with its region."""
     key = normalize(reference)
-    aliases = dict(sql("SELECT alias_key, alias FROM party_alias ORDER BY alias_key"))
+    aliases: dict[str, str] = {
+        alias_key: alias
+        for alias_key, alias in sql("SELECT alias_key, alias FROM party_alias ORDER BY alias_key")
+    }
     suggestions = [alias for alias_key, alias in aliases.items() if alias_key.startswith(key)]
     named: dict[str, list[PartyInfo]] = {}
     for row in sql(f"SELECT {_PARTY_COLUMNS}, p.name_key FROM party p"):

@@ -143,7 +143,16 @@ def parse_date_option(label: str, value: str | None) -> date | None:
 
 FormatOption = Annotated[
     Format,
-    typer.Option("--format", "-f", help="table on a terminal (plain text in a pipe), json or csv."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="table on a terminal (plain text in a pipe), json or csv.",
+        case_sensitive=False,  # every choice is accepted in any case: --format JSON
+    ),
+]
+KindOption = Annotated[
+    Kind | None,
+    typer.Option("--kind", "-k", help="Only KSB or only PKS.", case_sensitive=False),
 ]
 ProvinceOption = Annotated[
     str | None,

@@ -47,7 +47,8 @@ def report_command(
     ] = None,
     province: ProvinceOption = None,
     lang: Annotated[
-        Language, typer.Option("--lang", help="id (Bahasa Indonesia) or en.")
+        Language,
+        typer.Option("--lang", help="id (Bahasa Indonesia) or en.", case_sensitive=False),
     ] = Language.id,
     fmt: Annotated[
         ReportFormat,
@@ -55,6 +56,7 @@ def report_command(
             "--format",
             "-f",
             help="md (for e-mail), html (one self-contained file), xlsx, json or csv.",
+            case_sensitive=False,
         ),
     ] = ReportFormat.md,
     out: Annotated[
@@ -140,7 +142,7 @@ def check_command(
         bool, typer.Option("--full", help="Also replay the whole ledger, as ks verify does.")
     ] = False,
     fmt: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="text or json.")
+        CheckFormat, typer.Option("--format", "-f", help="text or json.", case_sensitive=False)
     ] = CheckFormat.text,
 ) -> None:
     """Print the problems to act on; exit 1 if any.
