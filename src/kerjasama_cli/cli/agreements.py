@@ -303,8 +303,10 @@ def list_command(
                     ("date", ""),
                     ("start", ""),
                     ("end", ""),
+                    ("ends_on", ""),  # the end the term gives (--end, or --years counted)
                     ("signed", ""),
                     ("parties", ""),
+                    ("numbers", ""),
                 ],
             )
         else:
@@ -312,10 +314,13 @@ def list_command(
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """One agreement as one line: its parties, and their numbers in the same order (empty
+    where a party has none yet), each joined by "; "."""
     parties = row["parties"]
     return {
         **row,
         "parties": "; ".join(p["party"] for p in parties),
+        "numbers": "; ".join(p["number"] or "" for p in parties),
         "signed_of": f"{row['signed']}/{len(parties)}",
     }
 
