@@ -31,7 +31,7 @@ ENV_VAR = "KS_DB"
 # "KSLG" in the SQLite header tells our ledgers from any other SQLite file.
 APPLICATION_ID = 0x4B534C47
 # Alembic revisions in order; the last is what this release writes.
-SCHEMA_REVISIONS = ("0001", "0002", "0003")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 BUSY_TIMEOUT_SECONDS = 30.0
 # Take the write lock first: a deferred transaction that reads and then writes fails at once
@@ -252,13 +252,16 @@ def _disk_full(path: Path) -> bool:
         return False
 
 
-def write(path: Path, operation: Callable[[Sql], T]) -> T:
+def write(
+    path: Path, operation: Callable[[Sql], T], created: Callable[[Path], None] | None = None
+) -> T:
     """Run `operation` in one BEGIN IMMEDIATE transaction on the ledger; commit if it returns.
 
     A missing ledger is built complete in a private file (schema, identity and the
     operation's own rows) and only then linked into place, so no process ever sees a
     half-made ledger, and a refused first write leaves nothing behind. If another process
-    created the ledger meanwhile, the operation runs again on that one.
+    created the ledger meanwhile, the operation runs again on that one. `created` is called
+    with the path when this call made the ledger (so the CLI can say where).
     """
     if path.exists():
         return _write_existing(path, operation)
@@ -271,6 +274,8 @@ def write(path: Path, operation: Callable[[Sql], T]) -> T:
             os.link(fresh, path)  # atomic, and never replaces a ledger that appeared meanwhile
         except FileExistsError:
             return _write_existing(path, operation)
+        if created is not None:
+            created(path)
         return result
     except BaseException:
         for directory in made_dirs:  # innermost first; only those still empty

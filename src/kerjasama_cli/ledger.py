@@ -88,8 +88,26 @@ def ensure_party(sql: Sql, actor: Actor, party: PartyInfo) -> PartyInfo:
     return PartyInfo(party_id, party.name, party.kind, party.region_code, party.signatory_title)
 
 
+def _refuse_taken_name(sql: Sql, name: str, region_code: str | None) -> None:
+    """A new party's name must not be an alias or a region's, nor a name in its region.
+
+    Names are unique per region: Kota Samarinda and Kota Surabaya may each have a Dinas
+    Sosial. A party without a region is referred to by its bare name, so that name must be
+    no other party's, and no party of a region may take it.
+    """
+    key = queries.normalize(name)
+    if first(sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)):
+        raise InvalidInput(f"name {name!r} is already used by a party (as its alias)")
+    for (code,) in sql("SELECT region_code FROM party WHERE name_key = :k", k=key):
+        if code == region_code or code is None or region_code is None:
+            where = f"of {regions.load().by_code[code].name}" if code else "without a region"
+            raise InvalidInput(f"name {name!r} is already used by a party {where}")
+    if regions.load().matches(name):
+        raise InvalidInput(f"name {name!r} already names a region")
+
+
 def _refuse_taken(sql: Sql, label: str, value: str) -> None:
-    """A new name or alias must not already name a party or a region."""
+    """A new alias must not already name a party or a region: aliases are country-wide."""
     key = queries.normalize(value)
     if first(sql("SELECT 1 FROM party WHERE name_key = :k", k=key)) or first(
         sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)
@@ -171,7 +189,7 @@ def add_party(
     if region is None and not third_party:
         raise InvalidInput("an agency needs --region (or use --third-party)")
     place = regions.load().resolve(region) if region is not None else None
-    _refuse_taken(sql, "name", clean_name)
+    _refuse_taken_name(sql, clean_name, place.code if place else None)
     seen = {queries.normalize(clean_name)}
     clean_aliases: list[str] = []
     for alias in aliases:
@@ -219,20 +237,28 @@ def parse_numbers(values: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _numbers_by_name(
-    sql: Sql, numbers: Sequence[tuple[str, str]], names: Sequence[str]
-) -> dict[str, str]:
-    by_name: dict[str, str] = {}
+Who = tuple[str, str | None]
+
+
+def _who(party: PartyInfo) -> Who:
+    """A party's identity before and after it is recorded: its name within its region."""
+    return (party.name, party.region_code)
+
+
+def _numbers_by_party(
+    sql: Sql, numbers: Sequence[tuple[str, str]], parties: Sequence[PartyInfo]
+) -> dict[Who, str]:
+    by_party: dict[Who, str] = {}
     for ref, number in numbers:
         party = queries.resolve_party(sql, ref)
-        if party.name not in names:
+        if _who(party) not in {_who(p) for p in parties}:
             raise InvalidInput(
                 f"--number names {party.name}, which is not a party to this agreement"
             )
-        if party.name in by_name:
+        if _who(party) in by_party:
             raise InvalidInput(f"--number for {party.name} is given twice")
-        by_name[party.name] = number
-    return by_name
+        by_party[_who(party)] = number
+    return by_party
 
 
 @dataclass(frozen=True)
@@ -248,7 +274,7 @@ def add_agreement(
     actor: Actor,
     kind: str,
     title: str,
-    parties: Sequence[str] = (),
+    parties: Sequence[str | PartyInfo] = (),
     parent: str | None = None,
     numbers: Sequence[tuple[str, str]] = (),
     agreed_on: date | None = None,
@@ -274,15 +300,17 @@ def add_agreement(
     parent_info = _parent(sql, kind, parent)
     renewed = queries.find_agreement(sql, renews) if renews is not None else None
     if not parties and kind == "addendum" and parent_info is not None:
-        parties = [s.party.name for s in queries.sides(sql, parent_info.id)]
-    resolved = [queries.resolve_party(sql, ref) for ref in parties]
-    names = [p.name for p in resolved]
-    for name in names:
-        if names.count(name) > 1:
-            raise InvalidInput(f"{name} is named twice among the parties")
+        parties = [s.party for s in queries.sides(sql, parent_info.id)]
+    resolved = [
+        ref if isinstance(ref, PartyInfo) else queries.resolve_party(sql, ref) for ref in parties
+    ]
+    identities = [_who(p) for p in resolved]
+    for party in resolved:
+        if identities.count(_who(party)) > 1:
+            raise InvalidInput(f"{party.name} is named twice among the parties")
     if len(resolved) < 2:
         raise InvalidInput("an agreement needs at least two distinct parties (--party twice)")
-    number_by_name = _numbers_by_name(sql, numbers, names)
+    number_of = _numbers_by_party(sql, numbers, resolved)
     content = {
         "kind": kind,
         "title": clean_title,
@@ -294,7 +322,10 @@ def add_agreement(
         "term_years": years,
         "renews": renewed.key if renewed else None,
     }
-    sides = [{"party": name, "number": number_by_name.get(name)} for name in names]
+    sides = [
+        {"party": p.name, "region": p.region_code, "number": number_of.get(_who(p))}
+        for p in resolved
+    ]
     if (existing := _same_agreement(sql, content, sides)) is not None:
         return Added(existing, already=True)
     recorded = [ensure_party(sql, actor, p) for p in resolved]
@@ -321,7 +352,7 @@ def add_agreement(
             "renews_id": renewed.id if renewed else None,
             **content,
             "parties": [
-                {"party": p.name, "party_id": p.id, "number": number_by_name.get(p.name)}
+                {"party": p.name, "party_id": p.id, "number": number_of.get(_who(p))}
                 for p in recorded
             ],
         },
@@ -373,7 +404,8 @@ def _same_agreement(sql: Sql, content: dict[str, Any], sides: list[dict[str, Any
     for row in list(rows):
         recorded = dict(zip(fields, (_text(value) for value in row[2:]), strict=True))
         recorded_sides = [
-            {"party": s.party.name, "number": s.number} for s in queries.sides(sql, row[0])
+            {"party": s.party.name, "region": s.party.region_code, "number": s.number}
+            for s in queries.sides(sql, row[0])
         ]
         if recorded == content and recorded_sides == sides:
             return str(row[1])
@@ -693,13 +725,17 @@ def amend(
         agreed_on or agreement.agreed_on, start_on or agreement.start_on, end_on or agreement.end_on
     )
     sides = queries.sides(sql, agreement.id)
-    names = [s.party.name for s in sides]
     new_numbers = []
-    for name, number in _numbers_by_name(sql, numbers, names).items():
-        side = next(s for s in sides if s.party.name == name)
+    for who, number in _numbers_by_party(sql, numbers, [s.party for s in sides]).items():
+        side = next(s for s in sides if _who(s.party) == who)
         if number != side.number:
             new_numbers.append(
-                {"party": name, "party_id": side.party.id, "old": side.number, "new": number}
+                {
+                    "party": side.party.name,
+                    "party_id": side.party.id,
+                    "old": side.number,
+                    "new": number,
+                }
             )
     if not changes and not new_numbers:
         raise InvalidInput(
@@ -794,7 +830,7 @@ def renew(
         actor,
         old.kind,
         title or old.title,
-        [s.party.name for s in queries.sides(sql, old.id)],
+        [s.party for s in queries.sides(sql, old.id)],
         parent=parent[0] if parent else None,
         agreed_on=agreed_on,
         place=place,

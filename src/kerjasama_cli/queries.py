@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from kerjasama_cli import regions as regions_mod
-from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound
+from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound, either
 
 Row = Sequence[Any]
 Sql = Callable[..., Iterable[Row]]  # sql(text, **params) -> rows
@@ -82,7 +82,11 @@ def _party(row: Row) -> PartyInfo:
 
 
 def resolve_party(sql: Sql, reference: str) -> PartyInfo:
-    """Find a party by alias, exact name, or (for a region's government) a region reference."""
+    """Find a party by alias, exact name, or (for a region's government) a region reference.
+
+    Names are unique per region only: a name several regions use must be qualified with
+    the region, as `qualified_name` writes it ("Dinas Sosial (Kota Samarinda)").
+    """
     key = normalize(reference)
     if not key:
         raise InvalidInput("a party reference cannot be empty")
@@ -93,10 +97,21 @@ def resolve_party(sql: Sql, reference: str) -> PartyInfo:
             key=key,
         )
     )
-    if row is None:
-        row = first(sql(f"SELECT {_PARTY_COLUMNS} FROM party p WHERE p.name_key = :key", key=key))
     if row is not None:
         return _party(row)
+    named = [
+        _party(r)
+        for r in sql(f"SELECT {_PARTY_COLUMNS} FROM party p WHERE p.name_key = :key", key=key)
+    ]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        choices = sorted(qualified_name(p) for p in named)
+        raise Ambiguous(
+            f"{reference!r} is the name of {len(named)} parties; say which: {either(choices)}"
+        )
+    if (qualified := _qualified(sql, reference)) is not None:
+        return qualified
     table = regions_mod.load()
     try:
         region = table.resolve(reference)
@@ -105,6 +120,55 @@ def resolve_party(sql: Sql, reference: str) -> PartyInfo:
     except NotFound:
         raise NotFound(f"unknown party {reference!r}", suggest_parties(sql, reference)) from None
     return government(sql, region)
+
+
+def qualified_name(party: PartyInfo) -> str:
+    """The party's name with its region, as `resolve_party` reads it back: a party of a
+    region is "Name (Region)", one without a region is its name alone (no other party may
+    have it)."""
+    if party.region_code is None:
+        return party.name
+    table = regions_mod.load()
+    region = table.by_code[party.region_code]
+    # The region's name, unless another region has it too: then its code.
+    where = region.name if table.matches(region.name) == (region,) else region.code
+    return f"{party.name} ({where})"
+
+
+def _qualified(sql: Sql, reference: str) -> PartyInfo | None:
+    """The party a reference "Name (Region)" names, or None if it is not of that form.
+
+    The region is any region reference (Kota Samarinda, samarinda, 64.72); a name with
+    parentheses of its own was looked up whole before this.
+    """
+    name, opening, rest = reference.strip().rpartition("(")
+    if not opening or not name.strip() or not rest.endswith(")"):
+        return None
+    try:
+        region = regions_mod.load().resolve(rest[:-1])
+    except InvalidInput:
+        return None
+    key = normalize(name)
+    row = first(
+        sql(
+            f"SELECT {_PARTY_COLUMNS} FROM party p "
+            "WHERE p.name_key = :key AND p.region_code = :code",
+            key=key,
+            code=region.code,
+        )
+    )
+    if row is not None:
+        return _party(row)
+    # The government by its name, or a region as a suggestion shows it ("Jawa Timur (jatim)").
+    if key == normalize(region.government_name) or regions_mod.load().matches(name) == (region,):
+        return government(sql, region)
+    elsewhere = [
+        qualified_name(_party(r))
+        for r in sql(f"SELECT {_PARTY_COLUMNS} FROM party p WHERE p.name_key = :key", key=key)
+    ]
+    if not elsewhere:
+        return None
+    raise NotFound(f"unknown party {reference!r}", sorted(elsewhere)[:3])
 
 
 def government(sql: Sql, region: regions_mod.Region) -> PartyInfo:
@@ -122,20 +186,29 @@ def government(sql: Sql, region: regions_mod.Region) -> PartyInfo:
 
 
 def suggest_parties(sql: Sql, reference: str, limit: int = 3) -> list[str]:
-    """Recorded aliases and names, and region references, closest to `reference`."""
+    """What `reference` may have meant: first the aliases it begins ("dkp" for dkp-jatim and
+    dkp-kaltim), then the closest aliases and names, then region references. A name that
+    several regions use is offered as it must be typed, with its region."""
     key = normalize(reference)
-    known: dict[str, str] = {}
-    for alias_key, alias in sql("SELECT alias_key, alias FROM party_alias"):
-        known[alias_key] = alias
-    for name_key, name in sql("SELECT name_key, name FROM party"):
-        known[name_key] = name
-    close = regions_mod.close_matches(key, list(known), n=limit, cutoff=0.6)
-    suggestions = [known[c] for c in close]
+    aliases: dict[str, str] = {
+        alias_key: alias
+        for alias_key, alias in sql("SELECT alias_key, alias FROM party_alias ORDER BY alias_key")
+    }
+    suggestions = [alias for alias_key, alias in aliases.items() if alias_key.startswith(key)]
+    named: dict[str, list[PartyInfo]] = {}
+    for row in sql(f"SELECT {_PARTY_COLUMNS}, p.name_key FROM party p"):
+        named.setdefault(row[5], []).append(_party(row))
+    known = {alias_key: [alias] for alias_key, alias in aliases.items()}
+    for name_key, parties in named.items():
+        shown = [parties[0].name] if len(parties) == 1 else [qualified_name(p) for p in parties]
+        known.setdefault(name_key, sorted(shown))
+    for close in regions_mod.close_matches(key, list(known), n=limit, cutoff=0.6):
+        suggestions.extend(s for s in known[close] if s not in suggestions)
     for label in regions_mod.load().suggest(reference, limit):
         if len(suggestions) >= limit:
             break
         suggestions.append(label)
-    return suggestions
+    return suggestions[:limit]
 
 
 def list_parties(
@@ -199,20 +272,7 @@ def find_agreement(sql: Sql, key: str) -> AgreementInfo:
         )
     )
     if row is None:
-        # Keys that start the same, found as a range of the key index: a LIKE pattern would
-        # read % and _ in what was typed as wildcards, and refuse a very long one.
-        prefix = wanted.rsplit("-", 1)[0]
-        nearby = [
-            k
-            for (k,) in sql(
-                "SELECT key FROM agreement WHERE key >= :low AND key < :high",
-                low=prefix,
-                high=prefix + "\U0010ffff",
-            )
-        ]
-        raise NotFound(
-            f"no agreement {key!r}", regions_mod.close_matches(wanted, nearby, n=3, cutoff=0.5)
-        )
+        raise NotFound(f"no agreement {key!r}", _suggest_keys(sql, wanted))
     return AgreementInfo(
         row[0],
         row[1],
@@ -224,6 +284,44 @@ def find_agreement(sql: Sql, key: str) -> AgreementInfo:
         _date(row[7]),
         row[8],
     )
+
+
+# Letters typed for the digits they look like: O for 0, I and L for 1 (keys are upper-cased).
+_DIGIT_LOOKALIKES = str.maketrans("OIL", "011")
+
+
+def _meant_key(wanted: str) -> str | None:
+    """The key `wanted` spells with letters for digits or without the zeros
+    (KSB-2O22-0001, PKS-2022-7), written as keys are; None if it is not that close."""
+    kind, year, number = ([*wanted.split("-"), "", ""])[:3]
+    year, number = year.translate(_DIGIT_LOOKALIKES), number.translate(_DIGIT_LOOKALIKES)
+    if not (len(year) == 4 and year.isascii() and year.isdigit()):
+        return None
+    if not (0 < len(number) <= 6 and number.isascii() and number.isdigit()):
+        return None
+    return f"{kind}-{year}-{int(number):04d}"
+
+
+def _suggest_keys(sql: Sql, wanted: str) -> list[str]:
+    """The recorded keys closest to `wanted`: the one it spells with lookalike letters or
+    missing zeros first, then keys of the same kind and year that read alike."""
+    meant = _meant_key(wanted)
+    suggestions = []
+    if meant and first(sql("SELECT 1 FROM agreement WHERE key = :key", key=meant)):
+        suggestions.append(meant)
+    # Keys that start the same, found as a range of the key index: a LIKE pattern would
+    # read % and _ in what was typed as wildcards, and refuse a very long one.
+    prefix = (meant or wanted).rsplit("-", 1)[0]
+    nearby = [
+        k
+        for (k,) in sql(
+            "SELECT key FROM agreement WHERE key >= :low AND key < :high",
+            low=prefix,
+            high=prefix + "\U0010ffff",
+        )
+    ]
+    close = regions_mod.close_matches(meant or wanted, nearby, n=3, cutoff=0.5)
+    return [*suggestions, *(k for k in close if k not in suggestions)][:3]
 
 
 @dataclass(frozen=True)

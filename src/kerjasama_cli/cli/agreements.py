@@ -17,6 +17,7 @@ from kerjasama_cli.cli.app import (
     Format,
     FormatOption,
     Kind,
+    KindOption,
     NumbersOption,
     PlaceOption,
     ProvinceOption,
@@ -49,6 +50,7 @@ def add_agreement(
             "--kind",
             "-k",
             help="ksb (Kesepakatan Bersama), pks (Perjanjian Kerja Sama) or addendum.",
+            case_sensitive=False,
         ),
     ],
     title: Annotated[
@@ -81,7 +83,12 @@ def add_agreement(
     years: YearsOption = None,
     fmt: Annotated[
         CreatedFormat,
-        typer.Option("--format", "-f", help="text prints the new key; json the whole agreement."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="text prints the new key; json the whole agreement.",
+            case_sensitive=False,
+        ),
     ] = CreatedFormat.text,
 ) -> None:
     """Record a new KSB or PKS and print its key.
@@ -258,9 +265,10 @@ LIST_COLUMNS = [
 def list_command(
     ctx: typer.Context,
     province: ProvinceOption = None,
-    kind: Annotated[Kind | None, typer.Option("--kind", "-k", help="Only KSB or only PKS.")] = None,
+    kind: KindOption = None,
     state: Annotated[
-        Status | None, typer.Option("--status", "-s", help="Only agreements in this state.")
+        Status | None,
+        typer.Option("--status", "-s", help="Only agreements in this state.", case_sensitive=False),
     ] = None,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
@@ -295,8 +303,10 @@ def list_command(
                     ("date", ""),
                     ("start", ""),
                     ("end", ""),
+                    ("ends_on", ""),  # the end the term gives (--end, or --years counted)
                     ("signed", ""),
                     ("parties", ""),
+                    ("numbers", ""),
                 ],
             )
         else:
@@ -304,10 +314,13 @@ def list_command(
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """One agreement as one line: its parties, and their numbers in the same order (empty
+    where a party has none yet), each joined by "; "."""
     parties = row["parties"]
     return {
         **row,
         "parties": "; ".join(p["party"] for p in parties),
+        "numbers": "; ".join(p["number"] or "" for p in parties),
         "signed_of": f"{row['signed']}/{len(parties)}",
     }
 
@@ -320,7 +333,10 @@ def show(
     ],
     as_of: AsOfOption = None,
     fmt: Annotated[
-        DetailFormat, typer.Option("--format", "-f", help="table (plain text in a pipe) or json.")
+        DetailFormat,
+        typer.Option(
+            "--format", "-f", help="table (plain text in a pipe) or json.", case_sensitive=False
+        ),
     ] = DetailFormat.table,
 ) -> None:
     """Show one agreement in full.

@@ -2,6 +2,7 @@
 
 import getpass
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +69,14 @@ def _os_user() -> str:
         return os.environ.get("USER") or "unknown"
 
 
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version  # only here: it costs a few milliseconds
+
+        print(f"ks {version('kerjasama_cli')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def global_options(
     ctx: typer.Context,
@@ -87,6 +96,16 @@ def global_options(
             "--by", envvar="KS_BY", metavar="NAME", help="Who is recording [default: your OS user]."
         ),
     ] = None,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_version,
+            expose_value=False,
+            help="Print the version of ks and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Ledger of cooperation agreements between Indonesian regional governments."""
     ctx.obj = Settings(db=db, by=by)
@@ -143,7 +162,16 @@ def parse_date_option(label: str, value: str | None) -> date | None:
 
 FormatOption = Annotated[
     Format,
-    typer.Option("--format", "-f", help="table on a terminal (plain text in a pipe), json or csv."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="table on a terminal (plain text in a pipe), json or csv.",
+        case_sensitive=False,  # every choice is accepted in any case: --format JSON
+    ),
+]
+KindOption = Annotated[
+    Kind | None,
+    typer.Option("--kind", "-k", help="Only KSB or only PKS.", case_sensitive=False),
 ]
 ProvinceOption = Annotated[
     str | None,
@@ -212,7 +240,13 @@ def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
 
     options = settings(ctx)
     actor = options.actor()
-    return db.write(options.path, lambda sql: operation(sql, actor))
+    return db.write(options.path, lambda sql: operation(sql, actor), created=_say_created)
+
+
+def _say_created(path: Path) -> None:
+    """A first write made a ledger: say where, since a default path is easily not the
+    one meant (stderr, so stdout keeps only what the command prints)."""
+    print(f"ks: created a new ledger at {path.absolute()}", file=sys.stderr)
 
 
 # Register the commands, in the order --help lists them (each module imports only typer

@@ -36,7 +36,7 @@ def path_command(ctx: typer.Context) -> None:
 def status_command(
     ctx: typer.Context,
     fmt: Annotated[
-        StatusFormat, typer.Option("--format", "-f", help="text or json.")
+        StatusFormat, typer.Option("--format", "-f", help="text or json.", case_sensitive=False)
     ] = StatusFormat.text,
 ) -> None:
     """Show the ledger's size, counts, schema version and head hash.

@@ -47,7 +47,10 @@ def log_command(
         typer.Option("--since", metavar="DATE", help="Only entries recorded on or after DATE."),
     ] = None,
     fmt: Annotated[
-        LogFormat, typer.Option("--format", "-f", help="table (plain text in a pipe) or json.")
+        LogFormat,
+        typer.Option(
+            "--format", "-f", help="table (plain text in a pipe) or json.", case_sensitive=False
+        ),
     ] = LogFormat.table,
 ) -> None:
     """Show the history of every change.
@@ -197,7 +200,7 @@ def verify_command(
         ),
     ] = None,
     fmt: Annotated[
-        VerifyFormat, typer.Option("--format", "-f", help="text or json.")
+        VerifyFormat, typer.Option("--format", "-f", help="text or json.", case_sensitive=False)
     ] = VerifyFormat.text,
 ) -> None:
     """Check that the ledger is sound.

@@ -232,7 +232,8 @@ def evaluate_command(
         str, typer.Option("--finding", metavar="TEXT", help="What the evaluation found.")
     ],
     recommendation: Annotated[
-        Recommendation, typer.Option("--recommendation", help="continue, extend or stop.")
+        Recommendation,
+        typer.Option("--recommendation", help="continue, extend or stop.", case_sensitive=False),
     ],
     on: Annotated[
         str | None,

@@ -47,7 +47,8 @@ def report_command(
     ] = None,
     province: ProvinceOption = None,
     lang: Annotated[
-        Language, typer.Option("--lang", help="id (Bahasa Indonesia) or en.")
+        Language,
+        typer.Option("--lang", help="id (Bahasa Indonesia) or en.", case_sensitive=False),
     ] = Language.id,
     fmt: Annotated[
         ReportFormat | None,
@@ -57,6 +58,7 @@ def report_command(
             help="md (for e-mail), html (one self-contained file), xlsx, json or csv. "
             "Default: the one FILE's extension names (.md, .html, .xlsx, .json, .csv), else md.",
             show_default=False,
+            case_sensitive=False,
         ),
     ] = None,
     out: Annotated[
@@ -151,7 +153,7 @@ def check_command(
         bool, typer.Option("--full", help="Also replay the whole ledger, as ks verify does.")
     ] = False,
     fmt: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="text or json.")
+        CheckFormat, typer.Option("--format", "-f", help="text or json.", case_sensitive=False)
     ] = CheckFormat.text,
 ) -> None:
     """Print the problems to act on; exit 1 if any.

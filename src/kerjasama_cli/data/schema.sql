@@ -1,4 +1,4 @@
--- ks schema 0003: what this release's migrations build; written by verify.write_schema_file, checked by the tests.
+-- ks schema 0004: what this release's migrations build; written by verify.write_schema_file, checked by the tests.
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -17,19 +17,6 @@ CREATE TABLE entry (
 	CONSTRAINT pk_entry PRIMARY KEY (seq), 
 	CONSTRAINT uq_entry_hash UNIQUE (hash), 
 	CONSTRAINT uq_entry_prev_hash UNIQUE (prev_hash)
-);
-
-CREATE TABLE party (
-	id INTEGER NOT NULL, 
-	name VARCHAR NOT NULL, 
-	name_key VARCHAR NOT NULL, 
-	kind VARCHAR NOT NULL, 
-	region_code VARCHAR, 
-	signatory_title VARCHAR, 
-	entry_seq INTEGER NOT NULL, 
-	CONSTRAINT pk_party PRIMARY KEY (id), 
-	CONSTRAINT fk_party_entry_seq_entry FOREIGN KEY(entry_seq) REFERENCES entry (seq), 
-	CONSTRAINT uq_party_name_key UNIQUE (name_key)
 );
 
 CREATE TABLE agreement_party (
@@ -108,9 +95,9 @@ CREATE TABLE "agreement" (
 	term_years INTEGER, 
 	renews_id INTEGER, 
 	CONSTRAINT pk_agreement PRIMARY KEY (id), 
+	CONSTRAINT fk_agreement_parent_id_agreement FOREIGN KEY(parent_id) REFERENCES agreement (id), 
 	CONSTRAINT uq_agreement_kind_year_seq UNIQUE (kind, year, seq), 
 	CONSTRAINT uq_agreement_key UNIQUE ("key"), 
-	CONSTRAINT fk_agreement_parent_id_agreement FOREIGN KEY(parent_id) REFERENCES agreement (id), 
 	CONSTRAINT fk_agreement_entry_seq_entry FOREIGN KEY(entry_seq) REFERENCES entry (seq), 
 	CONSTRAINT fk_agreement_renews_id_agreement FOREIGN KEY(renews_id) REFERENCES agreement (id)
 );
@@ -151,9 +138,19 @@ CREATE TABLE evaluation (
 	CONSTRAINT fk_evaluation_entry_seq_entry FOREIGN KEY(entry_seq) REFERENCES entry (seq)
 );
 
-CREATE INDEX ix_entry_agreement_key ON entry (agreement_key);
+CREATE TABLE "party" (
+	id INTEGER NOT NULL, 
+	name VARCHAR NOT NULL, 
+	name_key VARCHAR NOT NULL, 
+	kind VARCHAR NOT NULL, 
+	region_code VARCHAR, 
+	signatory_title VARCHAR, 
+	entry_seq INTEGER NOT NULL, 
+	CONSTRAINT pk_party PRIMARY KEY (id), 
+	CONSTRAINT fk_party_entry_seq_entry FOREIGN KEY(entry_seq) REFERENCES entry (seq)
+);
 
-CREATE INDEX ix_party_region_code ON party (region_code);
+CREATE INDEX ix_entry_agreement_key ON entry (agreement_key);
 
 CREATE INDEX ix_agreement_party_party_id_agreement_id ON agreement_party (party_id, agreement_id);
 
@@ -178,10 +175,6 @@ CREATE TRIGGER handover_no_delete BEFORE DELETE ON handover BEGIN SELECT RAISE(A
 CREATE TRIGGER void_no_update BEFORE UPDATE ON void BEGIN SELECT RAISE(ABORT, 'ks: void rows are never updated'); END;
 
 CREATE TRIGGER void_no_delete BEFORE DELETE ON void BEGIN SELECT RAISE(ABORT, 'ks: void rows are never deleted'); END;
-
-CREATE TRIGGER party_no_update BEFORE UPDATE ON party BEGIN SELECT RAISE(ABORT, 'ks: party rows are never updated'); END;
-
-CREATE TRIGGER party_no_delete BEFORE DELETE ON party BEGIN SELECT RAISE(ABORT, 'ks: party rows are never deleted'); END;
 
 CREATE TRIGGER party_alias_no_update BEFORE UPDATE ON party_alias BEGIN SELECT RAISE(ABORT, 'ks: party_alias rows are never updated'); END;
 
@@ -216,4 +209,12 @@ CREATE TRIGGER activity_no_delete BEFORE DELETE ON activity BEGIN SELECT RAISE(A
 CREATE TRIGGER evaluation_no_update BEFORE UPDATE ON evaluation BEGIN SELECT RAISE(ABORT, 'ks: evaluation rows are never updated'); END;
 
 CREATE TRIGGER evaluation_no_delete BEFORE DELETE ON evaluation BEGIN SELECT RAISE(ABORT, 'ks: evaluation rows are never deleted'); END;
+
+CREATE INDEX ix_party_region_code ON party (region_code);
+
+CREATE UNIQUE INDEX uq_party_name_key_region ON party (name_key, COALESCE(region_code, ''));
+
+CREATE TRIGGER party_no_update BEFORE UPDATE ON party BEGIN SELECT RAISE(ABORT, 'ks: party rows are never updated'); END;
+
+CREATE TRIGGER party_no_delete BEFORE DELETE ON party BEGIN SELECT RAISE(ABORT, 'ks: party rows are never deleted'); END;
 
