@@ -217,7 +217,7 @@ def test_legitimate_names_still_pass(
 
 
 def test_the_exact_same_name_keeps_the_rule_for_taken_names(parties: Ledger) -> None:
-    assert refusal(parties, KOMINFO_JATIM.upper()).endswith("is already used by a party")
+    assert "is already used by a party of Jawa Timur" in refusal(parties, KOMINFO_JATIM.upper())
     assert refusal(parties, "Dinas Lain", ["KALTIM"]).endswith("already names a region")
 
 
