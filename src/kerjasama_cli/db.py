@@ -271,6 +271,8 @@ def write(path: Path, operation: Callable[[Sql], T]) -> T:
             os.link(fresh, path)  # atomic, and never replaces a ledger that appeared meanwhile
         except FileExistsError:
             return _write_existing(path, operation)
+        for directory in (path.parent, *(made.parent for made in made_dirs)):
+            _sync_directory(directory)  # the new names survive a power cut, as the rows do
         return result
     except BaseException:
         for directory in made_dirs:  # innermost first; only those still empty
@@ -281,6 +283,18 @@ def write(path: Path, operation: Callable[[Sql], T]) -> T:
         for suffix in ("", "-wal", "-shm", "-journal"):
             with suppress(FileNotFoundError):
                 os.unlink(f"{fresh}{suffix}")
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync a folder: only that makes a name just linked in it durable (SQLite does it for
+    its own -wal file, not for a link of ours). Best effort: the write is already committed,
+    and some systems (Windows) cannot open a folder."""
+    with suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _write_existing(path: Path, operation: Callable[[Sql], T]) -> T:
