@@ -21,34 +21,45 @@ Short by default; `KS_RELIABILITY=long` (scripts/reliability.sh) gives the full 
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
 import random
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from tests import test_reliability
 from tests.conftest import ks_executable
-from tests.test_reliability import KEY, figures  # noqa: F401  (figures is a fixture)
 
 from kerjasama_cli import db
 
 LONG = os.environ.get("KS_RELIABILITY", "").lower() == "long"
-CUTS = 25 if LONG else 3
-CONTROL_CUTS = 5 if LONG else 2
+CUTS = 25 if LONG else 2
+CONTROL_CUTS = 5 if LONG else 1
 WRITERS = 3
-WRITE_SECONDS = (0.0, 3.0)  # how long the writers go on after the first returned, then the cut
+# How long the writers go on after the first command has returned; then the power goes.
+WRITE_SECONDS = (0.0, 3.0 if LONG else 1.5)
 POWERLOSS = Path(__file__).resolve().parents[1] / "scripts" / "powerloss"
 PROVINCES = {"kaltim": "64", "jatim": "35"}  # region alias -> province code in `ks list`
+
+EXT4_IOC_SHUTDOWN = 0x8004587D  # _IOR('X', 125, __u32)
+EXT4_GOING_FLAGS_NOLOGFLUSH = 2  # stop now, without committing the journal
+KERNEL = os.environ.get("KS_POWERLOSS_KERNEL") == "1"  # opt-in: mounts a file system
+
+KEY = test_reliability.KEY
+figures = test_reliability.figures  # the fixture: figures printed and collected alike
 
 Ack = tuple[str, ...]  # ("agreement", key) or ("signature", key, province code)
 
@@ -98,12 +109,41 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @dataclass
-class Machine:
-    """A folder holding a ledger, and `ks` commands writing to it until the power goes."""
+class Ext4:
+    """An ext4 file system in a loop device, whose power can be cut: EXT4_IOC_SHUTDOWN with
+    NOLOGFLUSH stops it at once and drops what its journal has not committed (xfstests'
+    `godown`); mounting it again replays the journal, as booting after a power cut would."""
 
-    shim: Path
+    image: Path
+    mountpoint: Path
+
+    def mount(self) -> None:
+        subprocess.run(
+            ["mount", "-o", "loop", str(self.image), str(self.mountpoint)],
+            check=True,
+            capture_output=True,
+        )
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", str(self.mountpoint)], check=True, capture_output=True)
+
+    def cut(self) -> None:
+        fd = os.open(self.mountpoint, os.O_RDONLY)
+        try:
+            fcntl.ioctl(fd, EXT4_IOC_SHUTDOWN, struct.pack("I", EXT4_GOING_FLAGS_NOLOGFLUSH))
+        finally:
+            os.close(fd)
+
+
+@dataclass
+class Machine:
+    """A folder holding a ledger, and `ks` commands writing to it until the power goes:
+    under the shim (mode "drop" or "reorder"), or on an ext4 disk of its own (`disk`)."""
+
+    shim: Path | None
     workdir: Path
     mode: str = "drop"
+    disk: Ext4 | None = None
     synchronous: str | None = None  # the negative control's PRAGMA
     seed: int = 0
     acknowledged: set[Ack] = field(default_factory=set)
@@ -125,7 +165,7 @@ class Machine:
 
     @property
     def folder(self) -> Path:
-        return self.workdir / "folder"
+        return (self.disk.mountpoint if self.disk else self.workdir) / "folder"
 
     @property
     def ledger(self) -> Path:
@@ -146,15 +186,15 @@ class Machine:
         env = {**os.environ, "KS_DB": str(self.ledger), "NO_COLOR": "1"}
         for name in ("KS_DEBUG", "LD_PRELOAD", "PYTHONPATH"):
             env.pop(name, None)
-        if shimmed:
+        if shimmed and self.shim:
             env.update(
                 LD_PRELOAD=str(self.shim),
                 KS_POWERLOSS_DIR=str(self.folder),
                 KS_POWERLOSS_LOG=str(self.logs()),
                 KS_POWERLOSS_GRAVE=str(self.grave),
             )
-            if self.synchronous:
-                env["PYTHONPATH"] = str(self.site)
+        if shimmed and self.synchronous:
+            env["PYTHONPATH"] = str(self.site)
         return env
 
     def next_command(self) -> tuple[list[str], Ack]:
@@ -197,16 +237,22 @@ class Machine:
                 start()
                 deadline = deadline or time.monotonic() + seconds
             time.sleep(0.01)
+        if self.disk:
+            self.disk.cut()  # from here on nothing reaches the disk
         for process, _ in running:  # the cut: whatever has not returned never will
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
         for item in running:
             self.settle(*item)
-        taken = recover.power_cut(
-            self.folder, self.logs(), self.grave, self.mode, self.rng.randrange(2**32)
-        )
-        for name, count in taken.items():
-            self.taken_back[name] = self.taken_back.get(name, 0) + count
+        if self.disk:
+            self.disk.unmount()
+            self.disk.mount()
+        else:
+            taken = recover.power_cut(
+                self.folder, self.logs(), self.grave, self.mode, self.rng.randrange(2**32)
+            )
+            for name, count in taken.items():
+                self.taken_back[name] = self.taken_back.get(name, 0) + count
         self.cuts += 1
 
     def settle(self, process: subprocess.Popen[str], ack: Ack) -> None:
@@ -232,8 +278,11 @@ class Machine:
         env = self.env(shimmed=False)
         listing, checking = (
             subprocess.Popen(
-                [*ks_executable(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True, env=env,
+                [*ks_executable(), *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
             )
             for args in (["list", "--format", "json"], ["verify", "--format", "json"])
         )
@@ -302,13 +351,32 @@ def report_figures(emit: Any, machine: Machine, outcome: Outcome, started: float
     )
 
 
-def test_a_new_ledger_survives_a_power_cut_right_after_its_first_write(
-    shim: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def ext4(tmp_path: Path) -> Iterator[Ext4]:
+    """An ext4 disk of the test's own, mounted (opt-in: KS_POWERLOSS_KERNEL=1, as root)."""
+    if not KERNEL:
+        pytest.skip("mounts a file system: opt in with KS_POWERLOSS_KERNEL=1 (reliability.sh)")
+    if os.geteuid() != 0 or not shutil.which("mkfs.ext4"):
+        pytest.skip("an ext4 disk in a loop device needs root and mkfs.ext4")
+    disk = Ext4(tmp_path / "disk.img", tmp_path / "disk")
+    disk.mountpoint.mkdir()
+    with open(disk.image, "wb") as image:
+        image.truncate(256 * 1024 * 1024)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(disk.image)], check=True, capture_output=True)
+    try:
+        disk.mount()
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"cannot mount a loop device here: {exc.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk.mountpoint)], capture_output=True)
+
+
+def first_write_then_cut(machine: Machine) -> None:
     # Kaltim records the first agreement, the command says so, and the power goes at once.
     # The ledger was made in a private file and linked into place: unless the folder is
     # fsynced after the link, the name may not survive, and the acknowledged KSB with it.
-    machine = Machine(shim, tmp_path)
     machine.logs().mkdir()
     args, _ = machine.next_command()
     result = subprocess.run(
@@ -316,17 +384,41 @@ def test_a_new_ledger_survives_a_power_cut_right_after_its_first_write(
     )
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip()
-    taken = recover.power_cut(machine.folder, machine.logs(), machine.grave, "drop")
+    if machine.disk:
+        machine.disk.cut()
+        machine.disk.unmount()
+        machine.disk.mount()
+    else:
+        taken = recover.power_cut(machine.folder, machine.logs(), machine.grave, "drop")
+        assert taken["records"] > 0  # the shim saw the ledger being written
 
     present, report = machine.found()
-    assert taken["records"] > 0  # the shim saw the ledger being written
     assert ("agreement", key) in present, f"{key} was acknowledged, then lost with the power"
     assert report is not None and report["ok"], report
 
 
-@pytest.mark.parametrize("mode", ["drop", "reorder"])
+def test_a_new_ledger_survives_a_power_cut_right_after_its_first_write(
+    shim: Path, tmp_path: Path
+) -> None:
+    first_write_then_cut(Machine(shim, tmp_path))
+
+
+def test_ext4_a_new_ledger_survives_a_power_cut_right_after_its_first_write(
+    ext4: Ext4, tmp_path: Path
+) -> None:
+    first_write_then_cut(Machine(None, tmp_path, mode="ext4", disk=ext4))
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "drop",
+        # With FULL there is rarely an unsynced page to reorder: long runs only.
+        pytest.param("reorder", marks=pytest.mark.skipif(not LONG, reason="KS_RELIABILITY=long")),
+    ],
+)
 def test_power_cuts_lose_no_acknowledged_write(
-    shim: Path, tmp_path: Path, mode: str, figures: Any  # noqa: F811
+    shim: Path, tmp_path: Path, mode: str, figures: Any
 ) -> None:
     started = time.monotonic()
     machine = Machine(shim, tmp_path, mode=mode, seed=seed())
@@ -344,12 +436,41 @@ def test_power_cuts_lose_no_acknowledged_write(
 
 
 def test_negative_control_synchronous_off_does_lose_acknowledged_writes(
-    shim: Path, tmp_path: Path, figures: Any  # noqa: F811
+    shim: Path, tmp_path: Path, figures: Any
 ) -> None:
     # The same writers without fsync: if this stopped losing acknowledged writes, the
     # simulation could no longer see a loss and the test above would prove nothing.
     started = time.monotonic()
     machine = Machine(shim, tmp_path, mode="drop", synchronous="OFF", seed=seed())
+    outcome = cut_repeatedly(machine, CONTROL_CUTS)
+    report_figures(figures, machine, outcome, started)
+
+    assert len(machine.acknowledged) > 0
+    assert outcome.lost, "synchronous=OFF lost nothing: the power cut is not being simulated"
+
+
+def test_ext4_power_cuts_lose_no_acknowledged_write(
+    ext4: Ext4, tmp_path: Path, figures: Any
+) -> None:
+    started = time.monotonic()
+    machine = Machine(None, tmp_path, mode="ext4", disk=ext4, seed=seed())
+    outcome = cut_repeatedly(machine, CUTS)
+    report_figures(figures, machine, outcome, started)
+
+    assert machine.cuts == CUTS
+    assert len(machine.acknowledged) >= CUTS
+    assert machine.killed > 0
+    assert machine.failures == [], machine.failures[:3]
+    assert outcome.lost == set(), f"{len(outcome.lost)} acknowledged writes lost"
+    assert outcome.ledger_gone == 0
+    assert outcome.verify_problems == [], outcome.verify_problems[:3]
+
+
+def test_ext4_negative_control_synchronous_off_does_lose_acknowledged_writes(
+    ext4: Ext4, tmp_path: Path, figures: Any
+) -> None:
+    started = time.monotonic()
+    machine = Machine(None, tmp_path, mode="ext4", disk=ext4, synchronous="OFF", seed=seed())
     outcome = cut_repeatedly(machine, CONTROL_CUTS)
     report_figures(figures, machine, outcome, started)
 

@@ -183,4 +183,6 @@ if __name__ == "__main__":
         sys.exit(__doc__)
     mode = sys.argv[4] if len(sys.argv) > 4 else "drop"
     seed = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-    print(json.dumps(power_cut(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), mode, seed)))
+    print(
+        json.dumps(power_cut(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), mode, seed))
+    )
