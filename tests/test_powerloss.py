@@ -318,6 +318,8 @@ def cut_repeatedly(machine: Machine, cuts: int) -> Outcome:
         machine.write_until_cut(machine.rng.uniform(*WRITE_SECONDS))
         present, report = machine.found()
         outcome.lost |= machine.acknowledged - present
+        # Sign only what is there (in the control, lost agreements cannot be signed).
+        machine.unsigned = [s for s in machine.unsigned if ("agreement", s[0]) in present]
         outcome.unacknowledged_present = len(present - machine.acknowledged)
         if report is None:
             outcome.ledger_gone += 1
@@ -344,8 +346,9 @@ def report_figures(emit: Any, machine: Machine, outcome: Outcome, started: float
         ledger_gone=outcome.ledger_gone,
         committed_unacknowledged=outcome.unacknowledged_present,
         failed=len(machine.failures),
-        names_taken_back=machine.taken_back.get("names_undone", 0),
-        pages_taken_back=machine.taken_back.get("pages_changed", 0),
+        # What the shim's power cuts took back (the ext4 disk does not say).
+        names_taken_back=machine.taken_back.get("names_undone", "-"),
+        pages_taken_back=machine.taken_back.get("pages_changed", "-"),
         seed=machine.seed,
         duration_s=round(time.monotonic() - started, 1),
     )

@@ -154,15 +154,15 @@ def power_cut(
         inode = (record.dev, record.ino)
         if record.type in "WT" and record.t > file_synced.get(inode, -1):
             pending[inode].append(record)
-    where = {}
-    for path in directory.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            st = path.stat()
-            where[(st.st_dev, st.st_ino)] = path
+    where: dict[tuple[int, int], Path] = {}
+    for found in directory.rglob("*"):
+        if found.is_file() and not found.is_symlink():
+            st = found.stat()
+            where[(st.st_dev, st.st_ino)] = found
     for inode, changes in pending.items():
-        path = where.get(inode)
-        if path is None:  # gone for good (its unlink was synced), or never had a name
+        if inode not in where:  # gone for good (its unlink was synced), or never had a name
             continue
+        path = where[inode]
         current = path.read_bytes()
         synced = _synced_content(current, changes)
         result = bytes(synced) if mode == "drop" else _reordered(synced, current, rng)
