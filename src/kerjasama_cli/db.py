@@ -10,6 +10,7 @@ same `Sql` callable either way.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -274,6 +275,8 @@ def write(
             os.link(fresh, path)  # atomic, and never replaces a ledger that appeared meanwhile
         except FileExistsError:
             return _write_existing(path, operation)
+        for directory in (path.parent, *(made.parent for made in made_dirs)):
+            _sync_directory(directory)  # the new names survive a power cut, as the rows do
         if created is not None:
             created(path)
         return result
@@ -286,6 +289,27 @@ def write(
         for suffix in ("", "-wal", "-shm", "-journal"):
             with suppress(FileNotFoundError):
                 os.unlink(f"{fresh}{suffix}")
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync a folder: only that makes a name just linked in it durable (SQLite does it for
+    its own -wal file, not for a link of ours). Skipped where a folder cannot be fsynced
+    (Windows; EINVAL on some file systems); any other error is reported, since the write
+    might then not survive a power cut."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise LedgerError(
+                f"the disk holding {directory} reported an error ({exc.strerror}); "
+                "the write may not survive a power cut"
+            ) from None
 
 
 def _write_existing(path: Path, operation: Callable[[Sql], T]) -> T:
