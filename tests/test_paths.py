@@ -151,9 +151,7 @@ def test_a_link_loop_is_refused_in_one_line(tmp_path: Path, run_ks: RunKs) -> No
     assert listing(tmp_path) == ["a.sqlite", "b.sqlite"]
 
 
-def test_a_folder_given_as_the_ledger_is_refused_in_one_line(
-    tmp_path: Path, run_ks: RunKs
-) -> None:
+def test_a_folder_given_as_the_ledger_is_refused_in_one_line(tmp_path: Path, run_ks: RunKs) -> None:
     folder = tmp_path / "kerjasama"
     folder.mkdir()
     for command in (RECORD_THE_KSB, ("pending", "--province", "jatim"), ("verify",)):
@@ -216,3 +214,24 @@ def test_a_reader_refuses_every_statement_that_would_write(quiet_story: Path) ->
                 conn.execute(statement)
     assert quiet_story.read_bytes() == content
     assert listing(quiet_story.parent) == ["story.sqlite"]
+
+
+def test_a_reader_open_while_jatim_signs_keeps_the_signature_and_leaves_no_files(
+    quiet_story: Path, run_ks: RunKs
+) -> None:
+    # The writer commits while the reader is open, so the reader is the last to close: it
+    # checkpoints the signature into the ledger and removes the -wal and -shm it shares.
+    sign = ("sign", "PKS-2022-0005", "--party", "dispar-jatim", "--date", "2022-09-01")
+    with db.reader(quiet_story) as conn:
+        before = conn.execute("SELECT count(*) FROM signature").fetchone()[0]
+        result = run_ks("--db", str(quiet_story), *sign)
+        assert result.returncode == 0, result.stderr
+        assert "-wal" in " ".join(listing(quiet_story.parent))  # the writer's commit, kept
+    assert listing(quiet_story.parent) == ["story.sqlite"]
+    conn = sqlite3.connect(db.readonly_uri(quiet_story, immutable=True), uri=True)
+    try:  # immutable: reads the ledger file alone, without any -wal
+        assert conn.execute("SELECT count(*) FROM signature").fetchone()[0] == before + 1
+    finally:
+        conn.close()
+    verified = parsed(run_ks("--db", str(quiet_story), "verify", *JSON))
+    assert (verified["ok"], verified["problems"]) == (True, [])

@@ -122,9 +122,8 @@ def _connect_query_only(path: Path) -> sqlite3.Connection | None:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.OperationalError as exc:
         conn.close()
-        translated = _translate(exc, path, writing=False)
-        if isinstance(translated, LedgerUnavailable):
-            raise translated from None
+        if "locked" in str(exc) or "busy" in str(exc):  # mode=ro would wait as long again
+            raise _translate(exc, path, writing=False) from None
         return None  # e.g. the -wal cannot be created here: mode=ro will say what is wrong
     except sqlite3.DatabaseError:
         return conn  # not a database at all: schema_revision says so
