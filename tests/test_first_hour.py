@@ -229,6 +229,15 @@ def test_a_retried_withdrawal_adds_nothing_and_another_reason_is_refused(book: L
     assert _entries(book) == before
 
 
+def test_a_retried_void_of_an_entry_adds_nothing(book: Ledger) -> None:
+    (seq,) = book.rows("SELECT entry_seq FROM handover")[0]
+    first = book.write(ledger.void, str(seq), "diserahkan ke kantor yang salah", today=LATER)
+    before = _entries(book)
+    retried = book.write(ledger.void, str(seq), "diserahkan ke kantor yang salah", today=LATER)
+    assert retried.already and retried.seq == first.seq
+    assert _entries(book) == before
+
+
 @pytest.mark.parametrize(
     ("operation", "args"),
     [
