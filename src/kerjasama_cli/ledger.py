@@ -1,4 +1,4 @@
-"""Write operations: register a party, add, sign, hand over, void, amend.
+"""Write operations: register a party, add, sign, hand over, void (or withdraw), amend.
 
 Each function runs inside the one `BEGIN IMMEDIATE` transaction that `db.write` opens,
 checks every rule before writing anything, then appends one entry per change to the
@@ -19,7 +19,7 @@ from typing import Any
 from kerjasama_cli import events, queries, regions
 from kerjasama_cli.errors import InvalidInput, NotFound
 from kerjasama_cli.events import GENESIS_HASH, canonical, entry_hash  # noqa: F401 (re-exported)
-from kerjasama_cli.queries import PartyInfo, Sql, first
+from kerjasama_cli.queries import NOT_VOIDED, PartyInfo, Sql, first
 
 AGREEMENT_KINDS = ("ksb", "pks", "addendum")
 KEY_PREFIX = {"ksb": "KSB", "pks": "PKS", "addendum": "ADD"}
@@ -61,6 +61,16 @@ def text_value(label: str, value: str | None, *, required: bool = False) -> str 
 def not_future(label: str, value: date, actor: Actor) -> date:
     if value > actor.today:
         raise InvalidInput(f"{label} {value.isoformat()} is in the future (today is {actor.today})")
+    return value
+
+
+def not_before(label: str, value: date, agreement: queries.AgreementInfo) -> date:
+    """Nothing happens to an agreement before the day it was agreed."""
+    if value < agreement.agreed_on:
+        raise InvalidInput(
+            f"{label} {value.isoformat()} is before {agreement.key}'s date "
+            f"{agreement.agreed_on.isoformat()}"
+        )
     return value
 
 
@@ -395,7 +405,8 @@ def _same_agreement(sql: Sql, content: dict[str, Any], sides: list[dict[str, Any
         "SELECT a.id, a.key, a.kind, a.title, p.key, a.agreed_on, a.place, a.start_on, a.end_on, "
         "a.term_years, r.key FROM agreement a LEFT JOIN agreement p ON p.id = a.parent_id "
         "LEFT JOIN agreement r ON r.id = a.renews_id "
-        "WHERE a.kind = :kind AND a.title = :title AND a.agreed_on = :date",
+        "WHERE a.kind = :kind AND a.title = :title AND a.agreed_on = :date "
+        f"AND {NOT_VOIDED.format('a')}",  # a withdrawn one is not what a retry meant
         kind=content["kind"],
         title=content["title"],
         date=content["date"],
@@ -474,10 +485,7 @@ def sign(
             f"{party.name} already signed {agreement.key} on {side.signed_on.isoformat()} "
             f"(entry {side.signature_seq}; void it first to record a different signature)"
         )
-    if on < agreement.agreed_on:
-        raise InvalidInput(
-            f"the signing date {on} is before {agreement.key}'s date {agreement.agreed_on}"
-        )
+    not_before("the signing date", on, agreement)
     if clean_number is not None and side.number not in (None, clean_number):
         raise InvalidInput(
             f"{party.name}'s number on {agreement.key} is already {side.number!r}, "
@@ -537,7 +545,22 @@ def covers(recipient: PartyInfo, party: PartyInfo) -> bool:
 class HandedOver:
     key: str
     waiting_at: list[str]  # the unsigned parties the handover counts for
+    to: str
+    handed_on: date
     already: bool = False  # the same handover was recorded before: nothing was added
+
+
+def _nothing_to_sign(recipient: PartyInfo, key: str, sides: list[queries.Side]) -> str:
+    """Why a handover to `recipient` would count for no one: not a party, or all signed."""
+    names = ", ".join(s.party.name for s in sides)
+    if any(s.party.id is not None and s.party.id == recipient.id for s in sides):
+        return f"{key} has nothing left to sign at {recipient.name}, which has already signed it"
+    if any(covers(recipient, s.party) for s in sides):
+        return (
+            f"{key} has nothing left to sign at {recipient.name}: it is not a party, and its "
+            f"agencies among the parties have signed (its parties: {names})"
+        )
+    return f"{recipient.name} is not a party to {key} (its parties: {names})"
 
 
 def handover(
@@ -563,17 +586,15 @@ def handover(
         if agreement.key in seen:
             raise InvalidInput(f"{agreement.key} is named twice")
         seen.add(agreement.key)
-        if on < agreement.agreed_on:
-            raise InvalidInput(
-                f"the handover date {on} is before {agreement.key}'s date {agreement.agreed_on}"
-            )
+        not_before("the handover date", on, agreement)
+        agreement_sides = queries.sides(sql, agreement.id)
         waiting = [
             s.party.name
-            for s in queries.sides(sql, agreement.id)
+            for s in agreement_sides
             if s.signed_on is None and covers(recipient, s.party)
         ]
         if not waiting:
-            raise InvalidInput(f"{agreement.key} has nothing left to sign at {recipient.name}")
+            raise InvalidInput(_nothing_to_sign(recipient, agreement.key, agreement_sides))
         already = recipient.id is not None and (on, clean_place, clean_note) in [
             (h.handed_on, h.place, h.note)
             for h in queries.handovers(sql, agreement.id)
@@ -600,7 +621,7 @@ def handover(
                 },
                 agreement.key,
             )
-        results.append(HandedOver(agreement.key, waiting, already))
+        results.append(HandedOver(agreement.key, waiting, recipient.name, on, already))
     return results
 
 
@@ -614,6 +635,7 @@ class Voided:
     action: str
     key: str | None
     description: str
+    already: bool = False  # voided before for the same reason (a retry): nothing was added
 
 
 def void(
@@ -623,10 +645,13 @@ def void(
     reason: str,
     party_ref: str | None = None,
 ) -> Voided:
-    """Reverse a mistaken signature or handover: both entries stay in the history.
+    """Reverse a mistaken entry in the open: both entries stay in the history.
 
-    `target` is an entry number (`17`, `#17`), or an agreement key with `party_ref` for that
-    party's current signature.
+    `target` is an entry number (`17`, `#17`); an agreement key with `party_ref` for that
+    party's current signature; or an agreement key alone, to withdraw an agreement recorded
+    in error (its `agreement.add` entry is voided: it leaves pending, lists and reports with
+    its signatures and handovers, and its key is never given again). A KSB with PKS or
+    addenda, or an agreement with a renewal, is withdrawn only after them.
     """
     clean_reason = text_value("--reason", reason, required=True)
     seq = _void_target(sql, target, party_ref)
@@ -636,18 +661,26 @@ def void(
     action, key, payload_text = row
     if action not in events.VOIDABLE:
         raise InvalidInput(
-            f"entry {seq} is a {action}; only signatures, handovers, terminations, activities "
-            "and evaluations can be voided (use ks amend for an agreement's details)"
+            f"entry {seq} is a {action}; only agreements, signatures, handovers, terminations, "
+            "activities and evaluations can be voided (use ks amend for an agreement's details)"
         )
-    if first(
+    description = queries.describe(action, json.loads(payload_text))
+    earlier = first(
         sql(
-            "SELECT seq FROM entry e JOIN void v ON v.entry_seq = e.seq WHERE v.target_seq = :seq",
+            "SELECT v.entry_seq, v.reason FROM void v WHERE v.target_seq = :seq",
             seq=seq,
         )
-    ):
-        raise InvalidInput(f"entry {seq} is already void")
-    payload = json.loads(payload_text)
-    description = queries.describe(action, payload)
+    )
+    if earlier is not None:
+        if earlier[1] == clean_reason:  # a retry whose outcome was unknown
+            return Voided(int(earlier[0]), seq, action, key, description, already=True)
+        if action == "agreement.add":
+            raise InvalidInput(f"{key} was already withdrawn (entry {earlier[0]}: {earlier[1]})")
+        raise InvalidInput(f"entry {seq} is already void (entry {earlier[0]}: {earlier[1]})")
+    if action == "agreement.add":
+        _refuse_withdrawing_before_dependants(sql, str(key))
+    elif key is not None:
+        queries.find_agreement(sql, key)  # what was withdrawn stays as it was withdrawn
     voiding = record(
         sql,
         actor,
@@ -657,10 +690,46 @@ def void(
             "target": seq,
             "action": action,
             "reason": clean_reason,
+            **({"key": key} if action == "agreement.add" else {}),
         },
         key,
     )
     return Voided(voiding, seq, action, key, description)
+
+
+def _refuse_withdrawing_before_dependants(sql: Sql, key: str) -> None:
+    """A PKS or addendum under an agreement, or its renewal, would point at nothing."""
+    live = NOT_VOIDED.format("a")
+    agreement = queries.find_agreement(sql, key, withdrawn=True)
+    children = [
+        k
+        for (k,) in sql(
+            f"SELECT a.key FROM agreement a WHERE a.parent_id = :id AND {live} ORDER BY a.id",
+            id=agreement.id,
+        )
+    ]
+    renewals = [
+        k
+        for (k,) in sql(
+            f"SELECT a.key FROM agreement a WHERE a.renews_id = :id AND {live} ORDER BY a.id",
+            id=agreement.id,
+        )
+    ]
+    if not children and not renewals:
+        return
+    held = []
+    if children:
+        held.append(f"has {_and(children)} under it")
+    if renewals:
+        held.append(f"is renewed by {_and(renewals)}")
+    raise InvalidInput(
+        f"{agreement.key} {' and '.join(held)}; withdraw "
+        f"{'it' if len(children) + len(renewals) == 1 else 'them'} first (ks void KEY --reason)"
+    )
+
+
+def _and(keys: Sequence[str]) -> str:
+    return keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]
 
 
 def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
@@ -668,12 +737,17 @@ def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
     if party_ref is None:
         if text.isdigit() and len(text) > 18:  # more entries than any ledger will hold
             raise NotFound(f"no entry {text[:20]}{'...' if len(text) > 20 else ''}")
-        if not text.isdigit():
-            raise InvalidInput(
-                f"{target!r} is not an entry number; give one from ks log, "
-                "or an agreement key with --party"
-            )
-        return int(text)
+        if text.isdigit():
+            return int(text)
+        try:
+            agreement = queries.find_agreement(sql, target, withdrawn=True)
+        except NotFound as exc:
+            raise NotFound(
+                f"{target!r} is neither an entry number (from ks log) nor an agreement key",
+                exc.suggestions,
+            ) from None
+        assert agreement.entry_seq is not None
+        return agreement.entry_seq
     agreement = queries.find_agreement(sql, target)
     party = queries.resolve_party(sql, party_ref)
     side = _side_of(queries.sides(sql, agreement.id), party, agreement.key)
@@ -786,8 +860,7 @@ def terminate(sql: Sql, actor: Actor, key: str, on: date, reason: str) -> str:
     clean_reason = text_value("--reason", reason, required=True)
     agreement = queries.find_agreement(sql, key)
     not_future("the termination date", on, actor)
-    if on < agreement.agreed_on:
-        raise InvalidInput(f"the termination date {on} is before {agreement.key}'s date")
+    not_before("the termination date", on, agreement)
     if first(sql(f"SELECT 1 FROM termination t WHERE t.agreement_id = :id AND "
                  f"{queries.NOT_VOIDED.format('t')}", id=agreement.id)):  # fmt: skip
         raise InvalidInput(f"{agreement.key} is already terminated")
@@ -820,10 +893,17 @@ def renew(
 ) -> Added:
     """Create the successor of an agreement: same kind, parent and parties, a new term."""
     old = queries.find_agreement(sql, key)
-    successor = first(sql("SELECT key FROM agreement WHERE renews_id = :id", id=old.id))
+    successor = first(
+        sql(
+            f"SELECT a.key FROM agreement a WHERE a.renews_id = :id AND {NOT_VOIDED.format('a')}",
+            id=old.id,
+        )
+    )
     if successor is not None:
         raise InvalidInput(f"{old.key} is already renewed by {successor[0]}")
-    _in_force(sql, old, agreed_on or actor.today)
+    on = agreed_on or actor.today
+    not_before("the renewal date", on, old)
+    _in_force(sql, old, on)
     parent = first(sql("SELECT key FROM agreement WHERE id = :id", id=old.parent_id))
     return add_agreement(
         sql,
@@ -848,8 +928,7 @@ def add_activity(
     clean = text_value("--description", description, required=True)
     agreement = queries.find_agreement(sql, key)
     not_future("the activity date", on, actor)
-    if on < agreement.agreed_on:
-        raise InvalidInput(f"the activity date {on} is before {agreement.key}'s date")
+    not_before("the activity date", on, agreement)
     party = None
     if party_ref is not None:
         party = queries.resolve_party(sql, party_ref)
@@ -882,6 +961,7 @@ def evaluate(sql: Sql, actor: Actor, key: str, on: date, finding: str, recommend
         )
     agreement = queries.find_agreement(sql, key)
     not_future("the evaluation date", on, actor)
+    not_before("the evaluation date", on, agreement)
     _in_force(sql, agreement, on)
     return record(
         sql,

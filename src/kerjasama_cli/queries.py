@@ -49,7 +49,10 @@ def normalize(reference: str) -> str:
     return " ".join(reference.casefold().split())
 
 
-# A signature or handover counts unless a later entry voided it.
+# A row counts unless a later entry voided the entry that recorded it: the one rule, for
+# signatures, handovers, terminations, activities, evaluations, and agreements (an agreement
+# whose `agreement.add` entry was voided is withdrawn: `ks void KEY`). Format it with the
+# alias of the table: NOT_VOIDED.format("s").
 NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = {}.entry_seq)"
 VALID_SIGNATURE_OF_SIDE = (
     "SELECT 1 FROM signature s WHERE s.agreement_id = ap.agreement_id "
@@ -243,6 +246,16 @@ def list_parties(
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """The entry that withdrew an agreement recorded in error (voided its `agreement.add`)."""
+
+    seq: int
+    reason: str
+    recorded_at: str
+    recorded_by: str
+
+
+@dataclass(frozen=True)
 class AgreementInfo:
     id: int
     key: str
@@ -253,6 +266,8 @@ class AgreementInfo:
     start_on: date | None
     end_on: date | None
     parent_id: int | None
+    entry_seq: int | None = None  # the entry that added it
+    withdrawal: Withdrawal | None = None
 
 
 def _date(value: Any) -> date | None:
@@ -261,18 +276,30 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(value)
 
 
-def find_agreement(sql: Sql, key: str) -> AgreementInfo:
-    """The agreement with this key (any case), or NotFound with the closest keys."""
+def find_agreement(sql: Sql, key: str, *, withdrawn: bool = False) -> AgreementInfo:
+    """The agreement with this key (any case), or NotFound with the closest keys.
+
+    A withdrawn agreement is refused (nothing more is recorded on it) unless `withdrawn`:
+    `ks show` and `ks log` still find it, for the record.
+    """
     wanted = key.strip().upper()
     row = first(
         sql(
-            "SELECT id, key, kind, title, agreed_on, place, start_on, end_on, parent_id "
-            "FROM agreement WHERE key = :key",
+            "SELECT a.id, a.key, a.kind, a.title, a.agreed_on, a.place, a.start_on, a.end_on, "
+            "a.parent_id, a.entry_seq, v.entry_seq, v.reason, e.recorded_at, e.recorded_by "
+            "FROM agreement a LEFT JOIN void v ON v.target_seq = a.entry_seq "
+            "LEFT JOIN entry e ON e.seq = v.entry_seq WHERE a.key = :key",
             key=wanted,
         )
     )
     if row is None:
         raise NotFound(f"no agreement {key!r}", _suggest_keys(sql, wanted))
+    withdrawal = Withdrawal(row[10], row[11], row[12], row[13]) if row[10] is not None else None
+    if withdrawal is not None and not withdrawn:
+        raise InvalidInput(
+            f"{row[1]} was withdrawn (entry {withdrawal.seq}: {withdrawal.reason}); "
+            "nothing more can be recorded on it"
+        )
     return AgreementInfo(
         row[0],
         row[1],
@@ -283,6 +310,8 @@ def find_agreement(sql: Sql, key: str) -> AgreementInfo:
         _date(row[6]),
         _date(row[7]),
         row[8],
+        row[9],
+        withdrawal,
     )
 
 
@@ -380,14 +409,14 @@ def handovers(sql: Sql, agreement_id: int) -> list[HandoverInfo]:
 # for the party (to the party itself, or to its region's government when the party is one of
 # that government's agencies), else from the agreement's date. CROSS JOIN fixes SQLite's join
 # order (parties first, then their sides by index) whether or not the ledger was ANALYZEd.
-PENDING_SQL = """
+PENDING_SQL = f"""
 SELECT key, kind, title, party, region_code, since FROM (
   SELECT a.key AS key, a.kind AS kind, a.title AS title, p.name AS party,
          p.region_code AS region_code, ap.position AS position,
          COALESCE((
            SELECT max(h.handed_on) FROM handover h JOIN party r ON r.id = h.recipient_id
            WHERE h.agreement_id = ap.agreement_id AND h.handed_on <= :as_of
-             AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = h.entry_seq)
+             AND {NOT_VOIDED.format("h")}
              AND (h.recipient_id = ap.party_id
                   OR (r.kind = 'government' AND p.kind = 'agency'
                       AND r.region_code = p.region_code))
@@ -396,17 +425,18 @@ SELECT key, kind, title, party, region_code, since FROM (
   CROSS JOIN agreement_party ap
   CROSS JOIN agreement a
   WHERE ap.party_id = p.id AND a.id = ap.agreement_id
-    AND {party_filter}
+    AND {{party_filter}}
     AND a.agreed_on <= :as_of
     AND (:kind IS NULL OR a.kind = :kind)
+    AND {NOT_VOIDED.format("a")}
     AND NOT EXISTS (
       SELECT 1 FROM termination t WHERE t.agreement_id = a.id AND t.terminated_on <= :as_of
-        AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = t.entry_seq))
+        AND {NOT_VOIDED.format("t")})
     AND NOT EXISTS (
       SELECT 1 FROM signature s
-      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id{signed_by_then}
-        AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = s.entry_seq))
-) AS waiting{wait_filter}
+      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id{{signed_by_then}}
+        AND {NOT_VOIDED.format("s")})
+) AS waiting{{wait_filter}}
 ORDER BY since, key, position
 """
 
@@ -476,7 +506,7 @@ def log_entries(
     sql: Sql, key: str | None = None, since: date | None = None
 ) -> Iterator[dict[str, Any]]:
     """Entries in order, of the whole ledger or of one agreement, with what voided them."""
-    wanted = find_agreement(sql, key).key if key else None
+    wanted = find_agreement(sql, key, withdrawn=True).key if key else None
     rows = sql(
         "SELECT e.seq, e.recorded_at, e.recorded_by, e.action, e.agreement_key, e.payload, "
         "e.hash, (SELECT v.entry_seq FROM void v WHERE v.target_seq = e.seq) "
@@ -514,6 +544,8 @@ def describe(action: str, p: dict[str, Any]) -> str:
         return f"{p['party']} signed {p['key']} on {p['date']}"
     if action == "handover.add":
         return f"{p['key']} handed over to {p['to']} on {p['date']}"
+    if action == "entry.void" and p.get("action") == "agreement.add":
+        return f"withdrew {p['key']} (voided entry {p['target']}): {p['reason']}"
     if action == "entry.void":
         return f"voided entry {p['target']}: {p['reason']}"
     if action == "agreement.terminate":
@@ -524,10 +556,19 @@ def describe(action: str, p: dict[str, Any]) -> str:
     if action == "evaluation.add":
         return f"evaluated {p['key']} on {p['date']}: {p['recommendation']}; {p['finding']}"
     if action == "agreement.amend":
-        changed = [f"{name} {old!r} -> {new!r}" for name, (old, new) in p["changes"].items()]
-        changed += [f"number of {n['party']} {n['old']!r} -> {n['new']!r}" for n in p["numbers"]]
+        changed = [
+            f"{name} {_was(old)} -> {_was(new)}" for name, (old, new) in p["changes"].items()
+        ]
+        changed += [
+            f"number of {n['party']} {_was(n['old'])} -> {_was(n['new'])}" for n in p["numbers"]
+        ]
         return f"amended {p['key']}: {'; '.join(changed)} ({p['reason']})"
     return action
+
+
+def _was(value: Any) -> str:
+    """A value in a correction: quoted, or "(none)" where there was none."""
+    return "(none)" if value is None else repr(value)
 
 
 def ledger_status(sql: Sql) -> dict[str, Any]:
@@ -545,13 +586,26 @@ def ledger_status(sql: Sql) -> dict[str, Any]:
             action=action,
         )
 
+    def of_withdrawn(table: str) -> int:
+        """Rows of a withdrawn agreement not voided one by one (they went with it)."""
+        return count(
+            "SELECT count(*) FROM void v CROSS JOIN entry e ON e.seq = v.target_seq "
+            "CROSS JOIN agreement a ON a.key = e.agreement_key "
+            f"CROSS JOIN {table} x ON x.agreement_id = a.id "
+            f"WHERE e.action = 'agreement.add' AND {NOT_VOIDED.format('x')}"
+        )
+
     head = first(sql("SELECT seq, hash, recorded_at FROM entry ORDER BY seq DESC LIMIT 1"))
     return {
         "parties": count("SELECT count(*) FROM party"),
-        "agreements": count("SELECT count(*) FROM agreement"),
+        "agreements": count("SELECT count(*) FROM agreement") - voided("agreement.add"),
         # All rows less the voided ones: no per-row probe of the void index (1M agreements: 40 ms).
-        "signatures": count("SELECT count(*) FROM signature") - voided("signature.add"),
-        "handovers": count("SELECT count(*) FROM handover") - voided("handover.add"),
+        "signatures": count("SELECT count(*) FROM signature")
+        - voided("signature.add")
+        - of_withdrawn("signature"),
+        "handovers": count("SELECT count(*) FROM handover")
+        - voided("handover.add")
+        - of_withdrawn("handover"),
         "voided": count("SELECT count(*) FROM void"),
         "entries": head[0] if head else 0,
         "head": head[1] if head else None,

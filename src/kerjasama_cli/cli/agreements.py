@@ -1,4 +1,8 @@
-"""`ks add-agreement`, `ks sign`, `ks handover`, `ks list` and `ks show`."""
+"""`ks add-agreement`, `ks sign`, `ks handover`, `ks list` and `ks show`.
+
+stdout carries data only: the new key of add-agreement (so `KEY=$(ks add-agreement ...)`
+works), lists and details. Every confirmation goes to stderr, and says the date it recorded.
+"""
 
 from datetime import date
 from enum import StrEnum
@@ -27,6 +31,7 @@ from kerjasama_cli.cli.app import (
     app,
     parse_date_option,
     reading,
+    recorded_on,
     write,
 )
 
@@ -134,10 +139,14 @@ def add_agreement(
     else:
         print(key)
     names = " and ".join(p["party"] for p in detail["parties"])
+    agreed = recorded_on(date.fromisoformat(detail["date"]), agreed_on is not None)
     if already:
-        render.message(f"already recorded as {key}: {detail['title']} ({names}); nothing added")
+        render.message(
+            f"already recorded as {key}: {detail['title']} ({names}), agreed on {agreed}; "
+            "nothing added"
+        )
     else:
-        render.message(f"recorded {key}: {detail['title']} ({names})")
+        render.message(f"recorded {key}: {detail['title']} ({names}), agreed on {agreed}")
 
 
 @app.command("sign")
@@ -192,13 +201,14 @@ def sign(
     for text in result.warnings:
         render.warning(text)
     state = "now in force" if result.in_force else "still awaiting signatures"
+    on_day = recorded_on(result.signed_on, signed_on is not None)
     if result.already:
-        print(
-            f"{result.key} was already signed by {result.party} on {result.signed_on}; "
+        render.message(
+            f"{result.key} was already signed by {result.party} on {on_day}; "
             f"nothing added ({state})"
         )
     else:
-        print(f"{result.key} signed by {result.party} on {result.signed_on.isoformat()}; {state}")
+        render.message(f"{result.key} signed by {result.party} on {on_day}; {state}")
 
 
 @app.command("handover")
@@ -240,7 +250,7 @@ def handover(
     \b
         ks handover KSB-2022-0001 PKS-2022-0001 PKS-2022-0002 --to jatim --date "11 Agustus 2022" --place Surabaya
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     handed_on = parse_date_option("--date", on)
     results = write(
@@ -249,7 +259,10 @@ def handover(
     )
     for item in results:
         done = "was already recorded as handed over" if item.already else "handed over"
-        print(f"{item.key} {done}, waiting at {', '.join(item.waiting_at)}")
+        on_day = recorded_on(item.handed_on, handed_on is not None)
+        render.message(
+            f"{item.key} {done} to {item.to} on {on_day}, waiting at {', '.join(item.waiting_at)}"
+        )
 
 
 LIST_COLUMNS = [
@@ -343,6 +356,9 @@ def show(
 
     Parties, their numbers and signatures, handovers, the parent KSB and its PKS.
 
+    An agreement withdrawn as recorded in error (ks void KEY) is still shown, for the
+    record, with status withdrawn and the reason.
+
     Example:
 
     \b
@@ -366,6 +382,13 @@ def _print_detail(detail: dict[str, Any]) -> None:
         f"  status:  {detail['status']}",
         f"  agreed:  {detail['date']}" + (f" in {detail['place']}" if detail["place"] else ""),
     ]
+    if detail.get("withdrawn"):
+        w = detail["withdrawn"]
+        lines.insert(
+            2,
+            f"  withdrawn: {w['reason']} (entry {w['entry']}, recorded {w['recorded_at'][:10]} "
+            f"by {w['recorded_by']}); it counts nowhere",
+        )
     if detail.get("in_force_since"):
         lines.append(f"  in force since {detail['in_force_since']}")
     term = _term(detail)

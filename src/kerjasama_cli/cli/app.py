@@ -192,6 +192,17 @@ AsOfOption = Annotated[
 DATE_FORMATS = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022"
 DATE_HELP = f"{DATE_FORMATS} [default: today]"
 
+
+def recorded_on(day: date, given: bool) -> str:
+    """A recorded date as confirmations say it; one left to default says so, since staff
+    entering an old document would otherwise not notice it was recorded as of today."""
+    return (
+        day.isoformat()
+        if given
+        else f"{day.isoformat()} (today; pass --date for an older document)"
+    )
+
+
 # The details of an agreement, as add-agreement, amend and renew take them.
 PlaceOption = Annotated[
     str | None, typer.Option("--place", metavar="PLACE", help="Where it was agreed.")

@@ -91,8 +91,8 @@ def void_command(
         str,
         typer.Argument(
             metavar="ENTRY|KEY",
-            help="The entry number (from ks log) of a signature or handover, or an agreement "
-            "key with --party for that party's signature.",
+            help="An entry number from ks log; or an agreement key: alone, to withdraw the "
+            "agreement, or with --party for that party's signature.",
         ),
     ],
     reason: Annotated[
@@ -105,20 +105,36 @@ def void_command(
 ) -> None:
     """Reverse a mistaken entry, in the open.
 
-    A signature, handover, termination, activity or evaluation can be voided. The original
-    entry and the reversal both stay in the history; a voided signature means the agreement
-    waits for that party again.
+    A KEY without --party withdraws the agreement recorded in error, with all its
+    signatures and handovers: it leaves pending, lists and reports, ks show and ks log
+    still show it, and its key is never given again. A KSB with PKS or addenda under it,
+    or an agreement with a renewal, is withdrawn only after them.
+
+    A KEY with --party voids that party's signature: the agreement waits for that party
+    again. An ENTRY number voids that signature, handover, termination, activity or
+    evaluation. The original entry and the reversal both stay in the history.
 
     Examples:
 
     \b
+        ks void PKS-2022-0008 --reason "the same PKS was recorded twice"
         ks void KSB-2022-0001 --party jatim --reason "signed by the Wakil Gubernur, not the Gubernur"
         ks void 42 --reason "handed to the wrong office"
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     done = write(ctx, lambda sql, actor: ledger.void(sql, actor, target, reason, party))
-    print(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
+    if done.action == "agreement.add" and done.already:
+        render.message(f"{done.key} was already withdrawn as entry {done.seq}; nothing added")
+    elif done.action == "agreement.add":
+        render.message(
+            f"withdrew {done.key} as entry {done.seq}: it no longer counts in pending, lists "
+            "or reports; ks show and ks log keep it"
+        )
+    elif done.already:
+        render.message(f"entry {done.target} was already voided as entry {done.seq}; nothing added")
+    else:
+        render.message(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
 
 
 @app.command("amend")
@@ -153,7 +169,7 @@ def amend_command(
         ks amend KSB-2022-0001 --title "Kerja Sama Pembangunan Daerah Berkelanjutan" --reason "typo in the title"
         ks amend PKS-2022-0003 --number disdik-jatim=421/55/101.1/2022 --reason "number was left out"
     """
-    from kerjasama_cli import ledger, queries
+    from kerjasama_cli import ledger, queries, render
 
     numbers = ledger.parse_numbers(number or [])
     payload = write(
@@ -172,7 +188,7 @@ def amend_command(
             years,
         ),
     )
-    print(queries.describe("agreement.amend", payload))
+    render.message(queries.describe("agreement.amend", payload))
 
 
 class VerifyFormat(StrEnum):
