@@ -125,7 +125,7 @@ def add_agreement(
     if fmt is CreatedFormat.json:
         render.write_json(detail)
     else:
-        print(key)
+        render.say(key)
     names = " and ".join(p["party"] for p in detail["parties"])
     if already:
         render.message(f"already recorded as {key}: {detail['title']} ({names}); nothing added")
@@ -186,12 +186,14 @@ def sign(
         render.warning(text)
     state = "now in force" if result.in_force else "still awaiting signatures"
     if result.already:
-        print(
+        render.say(
             f"{result.key} was already signed by {result.party} on {result.signed_on}; "
             f"nothing added ({state})"
         )
     else:
-        print(f"{result.key} signed by {result.party} on {result.signed_on.isoformat()}; {state}")
+        render.say(
+            f"{result.key} signed by {result.party} on {result.signed_on.isoformat()}; {state}"
+        )
 
 
 @app.command("handover")
@@ -233,7 +235,7 @@ def handover(
     \b
         ks handover KSB-2022-0001 PKS-2022-0001 PKS-2022-0002 --to jatim --date "11 Agustus 2022" --place Surabaya
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     handed_on = parse_date_option("--date", on)
     results = write(
@@ -242,7 +244,7 @@ def handover(
     )
     for item in results:
         done = "was already recorded as handed over" if item.already else "handed over"
-        print(f"{item.key} {done}, waiting at {', '.join(item.waiting_at)}")
+        render.say(f"{item.key} {done}, waiting at {', '.join(item.waiting_at)}")
 
 
 LIST_COLUMNS = [
@@ -344,7 +346,13 @@ def show(
 
 
 def _print_detail(detail: dict[str, Any]) -> None:
-    """One agreement as indented text: it fits any terminal width and reads the same in a pipe."""
+    """One agreement as indented text: it fits any terminal width and reads the same in a pipe.
+
+    Each line is shown visibly: a value with a newline or an ESC sequence (a ledger edited by
+    hand) stays on its own line and cannot steer the terminal.
+    """
+    from kerjasama_cli import render
+
     lines = [
         f"{detail['key']}  {detail['title']}",
         f"  status:  {detail['status']}",
@@ -393,7 +401,7 @@ def _print_detail(detail: dict[str, Any]) -> None:
     if detail.get("evaluation"):
         e = detail["evaluation"]
         lines.append(f"latest evaluation ({e['date']}): {e['recommendation']}; {e['finding']}")
-    print("\n".join(lines))
+    print("\n".join(render.visible(line) for line in lines))
 
 
 def _term(detail: dict[str, Any]) -> str:

@@ -111,10 +111,10 @@ def void_command(
         ks void KSB-2022-0001 --party jatim --reason "signed by the Wakil Gubernur, not the Gubernur"
         ks void 42 --reason "handed to the wrong office"
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     done = write(ctx, lambda sql, actor: ledger.void(sql, actor, target, reason, party))
-    print(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
+    render.say(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
 
 
 @app.command("amend")
@@ -149,7 +149,7 @@ def amend_command(
         ks amend KSB-2022-0001 --title "Kerja Sama Pembangunan Daerah Berkelanjutan" --reason "typo in the title"
         ks amend PKS-2022-0003 --number disdik-jatim=421/55/101.1/2022 --reason "number was left out"
     """
-    from kerjasama_cli import ledger, queries
+    from kerjasama_cli import ledger, queries, render
 
     numbers = ledger.parse_numbers(number or [])
     payload = write(
@@ -168,7 +168,7 @@ def amend_command(
             years,
         ),
     )
-    print(queries.describe("agreement.amend", payload))
+    render.say(queries.describe("agreement.amend", payload))
 
 
 class VerifyFormat(StrEnum):
@@ -197,18 +197,20 @@ def verify_command(
         ks verify
         ks --db /mnt/arsip/ledger-2024.sqlite verify --format json
     """
-    from kerjasama_cli import verify
+    from kerjasama_cli import render, verify
 
     report = verify.verify(settings(ctx).path)
     if fmt is VerifyFormat.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
-            print(problem)
+            render.say(problem)
         state = "ok" if report.ok else f"{len(report.problems)} problem(s)"
         print(
-            f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
-            f"head {report.head}",
+            render.visible(
+                f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
+                f"head {report.head}"
+            ),
             file=sys.stdout if report.ok else sys.stderr,
         )
     if not report.ok:

@@ -61,11 +61,11 @@ def terminate_command(
     \b
         ks terminate PKS-2022-0006 --date 2024-03-31 --reason "diakhiri atas kesepakatan para pihak"
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     day = _required_date("--date", on)
     done = write(ctx, lambda sql, actor: ledger.terminate(sql, actor, key, day, reason))
-    print(f"{done} terminated on {day.isoformat()}")
+    render.say(f"{done} terminated on {day.isoformat()}")
 
 
 @app.command("renew")
@@ -115,7 +115,7 @@ def renew_command(
             years,
         ),
     )
-    print(added.key)
+    render.say(added.key)
     if added.already:
         render.message(f"already recorded as {added.key}; nothing added")
     else:
@@ -248,14 +248,14 @@ def evaluate_command(
     \b
         ks evaluate PKS-2022-0001 --date 2023-12-15 --finding "Pertukaran data berjalan" --recommendation continue
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     day = parse_date_option("--date", on) or date.today()
     seq = write(
         ctx,
         lambda sql, actor: ledger.evaluate(sql, actor, key, day, finding, recommendation.value),
     )
-    print(f"evaluation of {key.upper()} recorded as entry {seq}")
+    render.say(f"evaluation of {key.upper()} recorded as entry {seq}")
 
 
 activity_app = typer.Typer(
@@ -293,13 +293,13 @@ def activity_add(
     \b
         ks activity add PKS-2022-0001 --date 2023-03-14 --description "Bimbingan teknis interoperabilitas data" --party kominfo-jatim
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     day = parse_date_option("--date", on) or date.today()
     seq = write(
         ctx, lambda sql, actor: ledger.add_activity(sql, actor, key, day, description, party)
     )
-    print(f"activity under {key.upper()} recorded as entry {seq}")
+    render.say(f"activity under {key.upper()} recorded as entry {seq}")
 
 
 @activity_app.command("list")
