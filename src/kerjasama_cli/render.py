@@ -92,11 +92,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_cell(value: Any) -> Any:
-    """A row's value as a CSV cell: text (and lists, joined) quoted against formulas."""
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: text (and lists, joined) shown visibly and quoted against
+    formulas; numbers stay numbers. CSV often lands on a terminal (`ks pending -f csv`) or in
+    a spreadsheet; JSON is the output that keeps values exact."""
     if value is None or isinstance(value, int | float):
         return "" if value is None else value
-    return csv_safe(_cell(value))
+    return csv_safe(visible(_cell(value)))
 
 
 def write_json_array(rows: Iterable[dict[str, Any]], out: TextIO | None = None) -> int:
@@ -125,7 +127,7 @@ def write_csv(
     writer.writerow([key for key, _ in columns])
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(row.get(key)) for key, _ in columns])
+        writer.writerow([csv_cell(row.get(key)) for key, _ in columns])
         count += 1
     return count
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from kerjasama_cli.render import csv_safe, visible
+from kerjasama_cli.render import csv_cell, visible
 from kerjasama_cli.report import AGE_BUCKETS, CSV_COLUMNS, csv_rows
 
 TEXT: dict[str, dict[str, Any]] = {
@@ -338,7 +338,7 @@ def csv_text(data: dict[str, Any], lang: str) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in csv_rows(data):
-        writer.writerow({key: csv_safe(value) for key, value in row.items()})
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
