@@ -83,7 +83,11 @@ def _refuse_undecodable(args: list[str]) -> None:
 def _fail(text: str, code: int) -> None:
     import re
 
-    first_line = " ".join(text.split("\n"))
+    from kerjasama_cli.render import visible
+
+    # A refusal may quote ledger text (a party's name) or input: shown visibly, it can
+    # neither steer the terminal nor forge a second line.
+    first_line = visible(" ".join(text.split("\n")))
     # A 20,000-character argument quoted back would bury the message: show its start.
     first_line = re.sub(
         r"[^\s'\"]{201,}", lambda m: f"{m.group()[:80]}… ({len(m.group())} characters)", first_line

@@ -137,7 +137,7 @@ def add_agreement(
     if fmt is CreatedFormat.json:
         render.write_json(detail)
     else:
-        print(key)
+        render.say(key)
     names = " and ".join(p["party"] for p in detail["parties"])
     agreed = recorded_on(date.fromisoformat(detail["date"]), agreed_on is not None)
     if already:
@@ -376,7 +376,13 @@ def show(
 
 
 def _print_detail(detail: dict[str, Any]) -> None:
-    """One agreement as indented text: it fits any terminal width and reads the same in a pipe."""
+    """One agreement as indented text: it fits any terminal width and reads the same in a pipe.
+
+    Each line is shown visibly: a value with a newline or an ESC sequence (a ledger edited by
+    hand) stays on its own line and cannot steer the terminal.
+    """
+    from kerjasama_cli import render
+
     lines = [
         f"{detail['key']}  {detail['title']}",
         f"  status:  {detail['status']}",
@@ -432,7 +438,7 @@ def _print_detail(detail: dict[str, Any]) -> None:
     if detail.get("evaluation"):
         e = detail["evaluation"]
         lines.append(f"latest evaluation ({e['date']}): {e['recommendation']}; {e['finding']}")
-    print("\n".join(lines))
+    print("\n".join(render.visible(line) for line in lines))
 
 
 def _term(detail: dict[str, Any]) -> str:

@@ -63,10 +63,20 @@ class Settings:
 
 
 def _os_user() -> str:
+    """The OS user's name as `recorded_by` stores it: control characters shown visibly.
+
+    $LOGNAME and $USER are not checked like --by: refusing every write because of a strange
+    name in the environment would lock the user out, so a name with an ESC sequence or a
+    line break is recorded in its visible form (`\\x1b[2J`) instead; --by sets another name.
+    """
+    from kerjasama_cli.ledger import text_value
+    from kerjasama_cli.render import visible
+
     try:
-        return getpass.getuser()
+        name = getpass.getuser()
     except (KeyError, OSError):
-        return os.environ.get("USER") or "unknown"
+        name = os.environ.get("USER") or ""
+    return text_value("--by", visible(name)) or "unknown"
 
 
 def _show_version(wanted: bool) -> None:

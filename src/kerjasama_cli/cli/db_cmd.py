@@ -49,7 +49,7 @@ def status_command(
     \b
         ks db status
     """
-    from kerjasama_cli import db, queries
+    from kerjasama_cli import db, queries, render
 
     path = settings(ctx).path
     with reading(ctx) as sql:
@@ -64,7 +64,7 @@ def status_command(
     else:
         width = max(len(k) for k in status)
         for name, value in status.items():
-            print(f"{name:<{width}}  {value if value is not None else '-'}")
+            render.say(f"{name:<{width}}  {value if value is not None else '-'}")
 
 
 @db_app.command("head")

@@ -240,7 +240,7 @@ def verify_command(
         ks verify --heads /mnt/arsip/ks-heads.txt
         ks --db /mnt/arsip/ledger-2024.sqlite verify --head 3f5c...e1 --format json
     """
-    from kerjasama_cli import verify
+    from kerjasama_cli import render, verify
 
     kept = [verify.parse_head(h) for h in head or []]
     if heads is not None:
@@ -250,14 +250,16 @@ def verify_command(
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
-            print(problem)
+            render.say(problem)
         state = "ok" if report.ok else f"{len(report.problems)} problem(s)"
         found = (
             f"; {len(report.heads_checked)} kept head(s) checked" if report.heads_checked else ""
         )
         print(
-            f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
-            f"head {report.head}{found}",
+            render.visible(
+                f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
+                f"head {report.head}{found}"
+            ),
             file=sys.stdout if report.ok else sys.stderr,
         )
     if not report.ok:

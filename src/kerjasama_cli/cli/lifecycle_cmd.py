@@ -120,7 +120,7 @@ def renew_command(
             years,
         ),
     )
-    print(added.key)
+    render.say(added.key)
     agreed = recorded_on(agreed_on or date.today(), agreed_on is not None)
     if added.already:
         render.message(f"already recorded as {added.key}, agreed on {agreed}; nothing added")

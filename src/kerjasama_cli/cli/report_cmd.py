@@ -170,7 +170,7 @@ def check_command(
         ks check --max-wait 60 --expiring-within 30
         ks check --format json > /var/lib/ks/check.json || notify-send "ks: lihat laporan"
     """
-    from kerjasama_cli import checks
+    from kerjasama_cli import checks, render
 
     day = parse_date_option("--as-of", as_of) or date.today()
     problems = checks.run(settings(ctx).path, day, max_wait, expiring_within, full)
@@ -184,7 +184,7 @@ def check_command(
         )
     else:
         for problem in problems:
-            print(problem["message"])
+            render.say(problem["message"])
         if not problems:
             print(f"no problems as of {day.isoformat()}")
     if problems:
