@@ -451,3 +451,13 @@ def test_a_report_written_with_out_is_utf8_whatever_the_locale(
     )
     assert done.returncode == 0, done.stderr
     assert out.read_text(encoding="utf-8") == in_utf8("report-jatim")
+
+
+def test_a_long_non_ascii_report_name_is_written(run_ks: RunKs, story: Path) -> None:
+    """The temporary name beside a 200-byte destination stays within NAME_MAX, however many
+    bytes each character of the name takes."""
+    out = story.parent / ("Laporan-Kerja-Sama-Daerah-2022-" + "€" * 69 + ".md")
+    assert len(os.fsencode(out.name)) == 241  # a legal name: at most 255 bytes
+    result = run_ks("report", "--as-of", "2022-09-10", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text(encoding="utf-8").startswith("#")

@@ -160,7 +160,9 @@ def _refuse_ledger(path: Path, real: Path, found: os.stat_result | None, ledger:
 
 def _create_beside(path: Path, previous: os.stat_result | None) -> Path:
     """An empty file in `path`'s folder with the mode the finished file must have."""
-    stem = path.name[:100]  # room for the suffix within the 255 bytes a name may have
+    stem = path.name  # cut by whole characters to 100 bytes: room for the suffix in NAME_MAX
+    while len(os.fsencode(stem)) > 100:
+        stem = stem[:-1]
     while True:
         temporary = path.with_name(f".{stem}.{os.urandom(6).hex()}.tmp")
         try:
