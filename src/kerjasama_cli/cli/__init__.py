@@ -13,14 +13,20 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every refusal becomes one line on stderr and an exit code."""
+    from kerjasama_cli import i18n
+
+    i18n.setup()  # before anything is built, so that Click's own texts are translated too
     from typer import Abort, TyperException  # usage errors are TyperExceptions
+    from typer.main import get_command
 
     from kerjasama_cli.cli.app import app
     from kerjasama_cli.errors import EXIT_LEDGER, KsError
 
     try:
         _refuse_undecodable(sys.argv[1:] if argv is None else argv)
-        code = app(args=argv, prog_name="ks", standalone_mode=False)
+        command = get_command(app)
+        i18n.translate_help(command)
+        code = command.main(args=argv, prog_name="ks", standalone_mode=False)
     except KsError as exc:
         _fail(str(exc), exc.exit_code)
     except TyperException as exc:
