@@ -1,4 +1,4 @@
-"""The Indonesian interface: how the language is chosen, the catalogs, and dates in each language."""
+"""The Indonesian interface: choosing the language, the catalogs, dates in each language."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from types import ModuleType
 
 import pytest
 from babel.dates import format_date as babel_format_date
-from kerjasama_cli import i18n
 from tests.conftest import REPO, RunKs
+
+from kerjasama_cli import i18n
 
 
 def catalogs() -> ModuleType:
