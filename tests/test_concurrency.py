@@ -141,7 +141,7 @@ def test_eight_signatures_at_once_all_land(ledger: Path, run_ks: RunKs, setup) -
         assert code == 0, err
         assert "locked" not in err.lower() and "busy" not in err.lower(), err
         assert "Traceback" not in err
-    in_force = [out for _, out, _ in results if "now in force" in out]
+    in_force = [err for _, _, err in results if "now in force" in err]  # confirmations: stderr
     if len({key for key, _ in sides}) == 1:
         assert len(in_force) == 1  # the last of the eight, whichever it was
     else:

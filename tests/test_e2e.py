@@ -206,7 +206,7 @@ def test_signing_the_ksb_for_jatim_puts_it_in_force(story_copy: Path, run_ks: Ru
     )
 
     assert result.returncode == 0, result.stderr
-    assert "now in force" in result.stdout
+    assert "now in force" in result.stderr  # a confirmation: stdout is for data
     detail = parsed(run_ks("show", KSB, "--as-of", "2022-09-21", *JSON))
     assert detail["status"] == "in-force"
     assert detail["parties"][1] == detail["parties"][1] | {

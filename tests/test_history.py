@@ -61,9 +61,9 @@ def test_a_voided_handover_no_longer_counts(book: Ledger) -> None:
 @pytest.mark.parametrize(
     ("target", "party", "says"),
     [
-        ("3", None, "only signatures, handovers, terminations, activities"),
+        ("1", None, "only agreements, signatures, handovers, terminations, activities"),
         ("99", None, "no entry 99"),
-        ("KSB-2022-0001", None, "not an entry number"),
+        ("KSB-2022-9999", None, r"neither an entry number \(from ks log\) nor an agreement key"),
         ("KSB-2022-0001", "jatim", "has not signed KSB-2022-0001"),
     ],
 )

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import Column, create_engine
 from tests.conftest import ledger_digest
 
 from kerjasama_cli import db, ledger
@@ -46,13 +46,33 @@ def test_the_release_knows_every_revision_in_order() -> None:
     assert _scripts().get_current_head() == db.SCHEMA_HEAD
 
 
+# Alembic cannot compare expression-based indexes on SQLite: the test compares those itself.
+@pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning")
+@pytest.mark.filterwarnings("ignore:.*expression-based index")
 def test_migrations_build_exactly_the_models(ledger: Path) -> None:
+    from sqlalchemy.schema import CreateIndex
+
     _new_ledger(ledger)
     engine = create_engine(f"sqlite:///{ledger}")
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        built = dict(
+            conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql LIKE '%(%(%'"
+            ).fetchall()
+        )
+    modelled = {
+        index.name: str(CreateIndex(index).compile(dialect=engine.dialect)).strip()
+        for table in SQLModel.metadata.tables.values()
+        for index in table.indexes
+        if any(not isinstance(e, Column) for e in index.expressions)
+    }
     engine.dispose()
     assert differences == []
+    assert modelled.keys() == built.keys() == {"uq_party_name_key_region"}
+    assert [" ".join(modelled[n].split()) for n in modelled] == [
+        " ".join(built[n].split()).replace("COALESCE", "coalesce") for n in modelled
+    ]
 
 
 def test_a_new_ledger_carries_our_identity_and_version(ledger: Path) -> None:
@@ -156,3 +176,73 @@ def test_an_old_ledger_upgrades_in_place_and_keeps_its_story(old_ledger: Path) -
             conn.execute("UPDATE entry SET recorded_by = 'x'")
     finally:
         conn.close()
+
+
+SNAPSHOT_0003 = Path(__file__).parent / "data" / "story-0003.sqlite"
+
+
+@pytest.fixture
+def ledger_0003(tmp_path: Path) -> Path:
+    """The reference story as schema 0003 wrote it, with Kota Samarinda's Dinas Sosial, a
+    third party, a five-year term on the KSB (signed by both), an activity and an evaluation."""
+    path = tmp_path / "story-0003.sqlite"
+    path.write_bytes(SNAPSHOT_0003.read_bytes())
+    return path
+
+
+def test_a_0003_ledger_upgrades_in_place_to_names_unique_per_region(ledger_0003: Path) -> None:
+    from kerjasama_cli import lifecycle, queries, verify
+    from kerjasama_cli.errors import Ambiguous
+
+    assert db.revision_of(ledger_0003) == "0003"
+    actor = ledger.Actor("tester", date(2023, 1, 31))
+    # The first write upgrades, then registers Kota Surabaya's Dinas Sosial beside Samarinda's.
+    db.write(ledger_0003, lambda sql: ledger.add_party(sql, actor, "Dinas Sosial", "surabaya"))
+    assert db.revision_of(ledger_0003) == db.SCHEMA_HEAD
+    report = verify.verify(ledger_0003)
+    assert report.problems == []
+    assert report.entries == 47
+    with db.reader(ledger_0003) as conn:
+        sql = queries.sqlite_sql(conn)
+        ksb = lifecycle.agreement_detail(sql, "KSB-2022-0001", date(2023, 1, 31))
+        waiting = list(queries.pending(sql, date(2022, 10, 1), "35"))
+        with pytest.raises(Ambiguous, match="say which"):
+            queries.resolve_party(sql, "Dinas Sosial")
+        samarinda = queries.resolve_party(sql, "dinsos-samarinda")
+        assert queries.resolve_party(sql, "Dinas Sosial (Kota Samarinda)") == samarinda
+    assert (ksb["status"], ksb["ends_on"], ksb["evaluation"]["recommendation"]) == (
+        "in-force",
+        "2027-09-19",
+        "continue",
+    )
+    assert len(waiting) == 7  # the seven PKS: Jatim signed the KSB on 20 September 2022
+    conn = sqlite3.connect(ledger_0003)
+    try:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        # The database itself holds the rule: one name per region, one among the region-less.
+        insert = (
+            "INSERT INTO party (name, name_key, kind, region_code, entry_seq) "
+            "VALUES ('x', :key, 'agency', :region, 1)"
+        )
+        for key, region in (("dinas sosial", "64.72"), ("pt telkom indonesia", None)):
+            with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+                conn.execute(insert, {"key": key, "region": region})
+        # The append-only guards survived the copy of the party table.
+        with pytest.raises(sqlite3.DatabaseError, match="party rows are never updated"):
+            conn.execute("UPDATE party SET name = 'x'")
+        with pytest.raises(sqlite3.DatabaseError, match="party rows are never deleted"):
+            conn.execute("DELETE FROM party")
+        with pytest.raises(sqlite3.DatabaseError, match="entry rows are never updated"):
+            conn.execute("UPDATE entry SET recorded_by = 'x'")
+    finally:
+        conn.close()
+
+
+def test_a_0003_ledger_is_read_only_until_a_write_upgrades_it(ledger_0003: Path) -> None:
+    before = ledger_digest(ledger_0003)
+    with (
+        pytest.raises(LedgerError, match="has schema 0003 and needs upgrading to 0004"),
+        db.reader(ledger_0003),
+    ):
+        pass
+    assert ledger_digest(ledger_0003) == before

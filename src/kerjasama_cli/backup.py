@@ -2,45 +2,48 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
-from contextlib import suppress
 from pathlib import Path
 
-from kerjasama_cli import db, verify
-from kerjasama_cli.errors import InvalidInput, LedgerError
+from kerjasama_cli import db, outputs, verify
+from kerjasama_cli.errors import InvalidInput, KsError, LedgerError
 
 
 def backup(source: Path, dest: Path, replace: bool = False) -> verify.Report:
     """Copy `source` to `dest` with SQLite's backup API, verify the copy, then move it in place.
 
     The copy is taken in one step under a read transaction, so it holds exactly the writes
-    committed before it began; writers carry on meanwhile (WAL).
+    committed before it began; writers carry on meanwhile (WAL). `dest` obeys the rules of
+    every output (`kerjasama_cli.outputs`): never the ledger itself or its -wal, -shm or
+    -journal, and on any failure the file it would replace is left as it was.
     """
-    dest = dest.expanduser()
-    if dest.exists() and not replace:
+    target = outputs.destination(dest, ledger=source)
+    existed = target.exists()
+    if existed and not replace:
         raise InvalidInput(f"{dest} already exists; pass --force to replace it")
-    if dest.exists() and dest.resolve() == source.resolve():
-        raise InvalidInput("the backup cannot replace the ledger itself")
-    if not dest.parent.is_dir():
-        raise InvalidInput(f"the folder {dest.parent} does not exist")
-    partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     try:
-        with db.reader(source) as conn:
-            target = sqlite3.connect(partial)
-            try:
-                conn.backup(target)
-            finally:
-                target.close()
-        report = verify.verify(partial)
-        if not report.ok:
-            raise LedgerError(f"the copy did not verify, so it was not kept: {report.problems[0]}")
-        os.replace(partial, dest)
-        report.path = str(dest)
-        return report
+        with outputs.replacing(target, dest) as partial:
+            with db.reader(source) as conn:
+                copy = sqlite3.connect(partial)
+                try:
+                    conn.backup(copy)
+                finally:
+                    copy.close()
+            report = verify.verify(partial)
+            if not report.ok:
+                raise LedgerError(
+                    f"the copy did not verify, so it was not kept: {report.problems[0]}"
+                )
     except sqlite3.OperationalError as exc:
-        raise LedgerError(f"cannot write {dest}: {exc}") from None
-    finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with suppress(FileNotFoundError):
-                os.unlink(f"{partial}{suffix}")
+        raise _cannot_copy(dest, exc, existed) from None
+    report.path = str(dest)
+    return report
+
+
+def _cannot_copy(dest: Path, exc: sqlite3.OperationalError, existed: bool) -> KsError:
+    """SQLite's failure to write the copy, as the refusal any failed output gets."""
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
+        return outputs.cannot_write(dest, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), existed)
+    return LedgerError(f"cannot write {dest}: {exc}")

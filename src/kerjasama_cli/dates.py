@@ -8,7 +8,8 @@ from datetime import date
 from kerjasama_cli.errors import InvalidInput
 
 # Parsing needs the abbreviations people actually type ("Agt", "Nop", "Peb"),
-# which no locale database lists, so this table is ours; output uses Babel.
+# which no locale database lists, so this table is ours; output uses Babel. Besides these,
+# the first three or more letters of a full name are read as that month ("Agust", "Sept").
 _MONTHS = {
     1: ("januari", "jan", "january"),
     2: ("februari", "feb", "pebruari", "peb", "february"),
@@ -24,6 +25,18 @@ _MONTHS = {
     12: ("desember", "des", "december", "dec"),
 }
 MONTH_BY_NAME = {name: number for number, names in _MONTHS.items() for name in names}
+_SHORTEST_PREFIX = 3  # "ju" could be Juni or Juli; no two months share three first letters
+
+
+def month_named(name: str) -> int | None:
+    """The month that `name` (casefolded) names: a listed name or abbreviation, or the start
+    of a full name, at least three letters long ("agust" for Agustus); None if none."""
+    if name in MONTH_BY_NAME:
+        return MONTH_BY_NAME[name]
+    if len(name) < _SHORTEST_PREFIX:
+        return None
+    months = {number for full, number in MONTH_BY_NAME.items() if full.startswith(name)}
+    return months.pop() if len(months) == 1 else None
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
@@ -43,10 +56,10 @@ def parse_date(text: str) -> date:
     elif (m := _DAY_FIRST.fullmatch(value)) is not None:
         day, month, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
     elif (m := _NAMED.fullmatch(value)) is not None:
-        name = m.group(2).casefold()
-        if name not in MONTH_BY_NAME:
+        month_or_none = month_named(m.group(2).casefold())
+        if month_or_none is None:
             raise InvalidInput(f"unknown month {m.group(2)!r} in date {text!r}")
-        day, month, year = int(m.group(1)), MONTH_BY_NAME[name], int(m.group(3))
+        day, month, year = int(m.group(1)), month_or_none, int(m.group(3))
     else:
         raise InvalidInput(f"cannot read {text!r} as a date; use {EXAMPLES}")
     try:

@@ -10,6 +10,7 @@ same `Sql` callable either way.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 from uuid import uuid4
 
-from kerjasama_cli.errors import LedgerError, LedgerUnavailable
+from kerjasama_cli.errors import InvalidInput, LedgerError, LedgerUnavailable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -31,13 +32,16 @@ ENV_VAR = "KS_DB"
 # "KSLG" in the SQLite header tells our ledgers from any other SQLite file.
 APPLICATION_ID = 0x4B534C47
 # Alembic revisions in order; the last is what this release writes.
-SCHEMA_REVISIONS = ("0001", "0002", "0003")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 BUSY_TIMEOUT_SECONDS = 30.0
 # Take the write lock first: a deferred transaction that reads and then writes fails at once
 # with "database is locked" under concurrent writers, whatever the timeout. (A module
 # constant so that the reliability tests can show exactly that, as a negative control.)
 BEGIN_WRITE = "BEGIN IMMEDIATE"
+# What SQLite puts beside a ledger called NAME: NAME-wal and NAME-shm (WAL), NAME-journal.
+SIDE_FILES = ("-wal", "-shm", "-journal")
+NAME_MAX = 255  # bytes in one file name, where the file system does not say
 T = TypeVar("T")
 
 
@@ -52,15 +56,40 @@ def ledger_path(option: str | os.PathLike[str] | None = None) -> Path:
     return user_data_path("kerjasama", appauthor=False) / "ledger.sqlite"
 
 
+def _sqlite_name(path: Path) -> str:
+    """The name to hand SQLite: absolute, so that `file:...` is never taken for a URI."""
+    return os.path.abspath(path)
+
+
+def _uri(path: Path, params: str) -> str:
+    # quote() leaves only "/" and unreserved characters: "?", "#", "%" and spaces in a file
+    # name are escaped, so they stay part of the name and start no query string.
+    return f"file:{quote(str(path.resolve()))}?{params}"
+
+
 def readonly_uri(path: Path, immutable: bool = False) -> str:
     """An SQLite URI that opens `path` without any right to change it."""
-    mode = "immutable=1" if immutable else "mode=ro"
-    return f"file:{quote(str(path.resolve()))}?{mode}"
+    return _uri(path, "immutable=1" if immutable else "mode=ro")
 
 
 def _connect_readonly(path: Path) -> sqlite3.Connection:
-    """Open read-only. On a read-only medium SQLite cannot create the WAL's shared-memory
-    file, so there the file is opened as immutable: nobody can be writing to it."""
+    """Open for reading only, and leave the folder exactly as it was found.
+
+    A connection opened with mode=ro cannot remove the -wal and -shm files that SQLite
+    creates beside a WAL ledger to read it, so each read used to leave them behind. On a
+    quiet ledger (no -wal: the last writer checkpointed and closed it) that we may write,
+    the file is therefore opened read-write with query_only on: no statement can change it,
+    and when the last connection closes SQLite removes the files it made, as it does for
+    writers, sharing them meanwhile with any writer that starts. Otherwise (a writer may be
+    at work, or we may not write here) it is opened with mode=ro and finds its files
+    there. On a read-only medium SQLite cannot create the shared-memory file, so there the
+    file is opened as immutable: nobody can be writing to it.
+    """
+    real = Path(os.path.realpath(path))  # SQLite's own files go beside the file, not a link
+    if _writable(real) and _quiet(real):
+        conn = _connect_query_only(path)
+        if conn is not None:
+            return conn
     conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -72,6 +101,55 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError:
         return conn  # not a database at all: schema_revision says so
     return conn
+
+
+def _quiet(path: Path) -> bool:
+    """No -wal (every write checkpointed and closed) and no rollback journal to recover."""
+    return not any(os.path.lexists(f"{path}{suffix}") for suffix in ("-wal", "-journal"))
+
+
+def _connect_query_only(path: Path) -> sqlite3.Connection | None:
+    """Read-write, but refusing every statement that would write; None if it cannot be had."""
+    try:  # mode=rw: never creates the file, should it have gone meanwhile
+        conn = sqlite3.connect(_uri(path, "mode=rw"), uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    except sqlite3.OperationalError:
+        return None
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        # If a writer commits meanwhile, this connection may be the last to close and so
+        # checkpoint its commit into the ledger: as durably as the writer would have.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):  # mode=ro would wait as long again
+            raise _translate(exc, path, writing=False) from None
+        return None  # e.g. the -wal cannot be created here: mode=ro will say what is wrong
+    except sqlite3.DatabaseError:
+        return conn  # not a database at all: schema_revision says so
+    return conn
+
+
+def check_path(path: Path) -> None:
+    """Refuse, in one line, a path that cannot name a ledger file: a folder or a link loop."""
+    if path.is_dir():
+        raise InvalidInput(
+            f"{path} is a folder; give the ledger's file name, e.g. {path / 'ledger.sqlite'}"
+        )
+    if not path.exists():
+        _real_path(path)
+
+
+def _real_path(path: Path) -> Path:
+    """`path` with every symbolic link followed, also one to a file not yet created."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a loop, until Python 3.13
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            raise LedgerError(f"cannot use {path}: {exc.strerror}") from None
+        raise InvalidInput(
+            f"{path} is a symbolic link that leads back to itself; point it at the ledger's file"
+        ) from None
 
 
 def _writable(path: Path) -> bool:
@@ -114,7 +192,8 @@ def _check_revision(revision: str | None, path: Path, *, writing: bool) -> None:
 
 @contextmanager
 def reader(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection to an existing ledger; never creates a file."""
+    """A read-only connection to an existing ledger; leaves the folder as it found it."""
+    check_path(path)
     if not path.exists():
         raise LedgerError(f"no ledger at {path}; record something first, or pass --db or set KS_DB")
     if path.stat().st_size == 0:
@@ -132,6 +211,7 @@ def reader(path: Path) -> Iterator[sqlite3.Connection]:
 
 def revision_of(path: Path) -> str | None:
     """The schema revision of the ledger at `path`, whatever version it is."""
+    check_path(path)
     conn = _connect_readonly(path)
     try:
         return schema_revision(conn, path)
@@ -165,10 +245,12 @@ def _writing_pragmas(conn: sqlite3.Connection) -> None:
 
 def _engine(path: Path) -> Engine:
     from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import URL
     from sqlalchemy.pool import NullPool
 
     engine = create_engine(
-        f"sqlite:///{path}",
+        # Built, not written as "sqlite:///{path}": a "?", "#" or "%" in the name stays in it.
+        URL.create("sqlite", database=_sqlite_name(path)),
         connect_args={"timeout": BUSY_TIMEOUT_SECONDS},
         poolclass=NullPool,
     )
@@ -252,25 +334,41 @@ def _disk_full(path: Path) -> bool:
         return False
 
 
-def write(path: Path, operation: Callable[[Sql], T]) -> T:
+def write(
+    path: Path, operation: Callable[[Sql], T], created: Callable[[Path], None] | None = None
+) -> T:
     """Run `operation` in one BEGIN IMMEDIATE transaction on the ledger; commit if it returns.
 
     A missing ledger is built complete in a private file (schema, identity and the
     operation's own rows) and only then linked into place, so no process ever sees a
     half-made ledger, and a refused first write leaves nothing behind. If another process
-    created the ledger meanwhile, the operation runs again on that one.
+    created the ledger meanwhile, the operation runs again on that one. A symbolic link to
+    a ledger not yet created gets it created where it points. `created` is called with the
+    path when this call made the ledger (so the CLI can say where).
     """
+    check_path(path)
     if path.exists():
         return _write_existing(path, operation)
-    made_dirs = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = path.with_name(f".{path.name}.{os.getpid()}.{uuid4().hex[:8]}.new")
+    target = _real_path(path)
+    made_dirs = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        found = next(p for p in target.parents if p.exists())  # "/" exists
+        why = f"{found} is a file, not a folder" if not found.is_dir() else exc.strerror
+        raise InvalidInput(f"cannot create the folder {target.parent}: {why}") from None
+    fresh = None
+    try:
+        fresh = _private_name(target, shown_as=path)
         result = _transaction(fresh, operation, shown_as=path)
         try:
-            os.link(fresh, path)  # atomic, and never replaces a ledger that appeared meanwhile
+            os.link(fresh, target)  # atomic, and never replaces a ledger that appeared meanwhile
         except FileExistsError:
             return _write_existing(path, operation)
+        for directory in (target.parent, *(made.parent for made in made_dirs)):
+            _sync_directory(directory)  # the new names survive a power cut, as the rows do
+        if created is not None:
+            created(path)
         return result
     except BaseException:
         for directory in made_dirs:  # innermost first; only those still empty
@@ -278,9 +376,55 @@ def write(path: Path, operation: Callable[[Sql], T]) -> T:
                 directory.rmdir()
         raise
     finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for suffix in ("", *SIDE_FILES) if fresh else ():
             with suppress(FileNotFoundError):
                 os.unlink(f"{fresh}{suffix}")
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync a folder: only that makes a name just linked in it durable (SQLite does it for
+    its own -wal file, not for a link of ours). Skipped where a folder cannot be fsynced
+    (Windows; EINVAL on some file systems); any other error is reported, since the write
+    might then not survive a power cut."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise LedgerError(
+                f"the disk holding {directory} reported an error ({exc.strerror}); "
+                "the write may not survive a power cut"
+            ) from None
+
+
+def _private_name(target: Path, shown_as: Path) -> Path:
+    """Where a new ledger is built: beside `target` (so that os.link is atomic), hidden and
+    unique, its name cut so that it and its side files stay legal names (NAME_MAX bytes)."""
+    name_max = _name_max(target.parent)
+    size = len(os.fsencode(target.name))
+    if size > name_max - len("-wal"):  # a WAL ledger never has a -journal
+        raise InvalidInput(
+            f"the file name of {shown_as} is {size} bytes long; a ledger's name can have at "
+            f"most {name_max - len('-wal')} bytes, so that SQLite's -wal file fits beside it"
+        )
+    tail = f".{os.getpid()}.{uuid4().hex[:8]}.new"
+    room = name_max - len(f".{tail}-journal")  # the private file starts out with a journal
+    stem = target.name  # cut by whole characters: a non-ASCII one takes several bytes
+    while len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    return target.with_name(f".{stem}{tail}")
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return NAME_MAX
 
 
 def _write_existing(path: Path, operation: Callable[[Sql], T]) -> T:
@@ -305,7 +449,9 @@ def _transaction_at_head(path: Path, operation: Callable[[Sql], T]) -> T | objec
 
     conn = None
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        conn = sqlite3.connect(
+            _sqlite_name(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+        )
         _writing_pragmas(conn)
         conn.execute(BEGIN_WRITE)
         try:

@@ -24,7 +24,7 @@ class KsError(Exception):
     def __str__(self) -> str:
         if not self.suggestions:
             return self.message
-        return f"{self.message}; did you mean {_either(self.suggestions)}?"
+        return f"{self.message}; did you mean {either(self.suggestions)}?"
 
 
 class InvalidInput(KsError):
@@ -55,7 +55,8 @@ class LedgerUnavailable(KsError):
     exit_code = EXIT_UNAVAILABLE
 
 
-def _either(options: Sequence[str]) -> str:
+def either(options: Sequence[str]) -> str:
+    """'a', 'b' or 'c': choices as a message offers them."""
     quoted = [f"'{o}'" for o in options]
     if len(quoted) == 1:
         return quoted[0]

@@ -299,7 +299,10 @@ APPLY: dict[str, Callable[[Sql, int, dict[str, Any]], None]] = {
     "activity.add": _activity_add,
     "evaluation.add": _evaluation_add,
 }
+# What `ks void` reverses. Voiding an agreement.add withdraws an agreement recorded in error:
+# its row stays (so its key is never given again) and every query leaves it out.
 VOIDABLE = (
+    "agreement.add",
     "signature.add",
     "handover.add",
     "agreement.terminate",

@@ -1,4 +1,4 @@
-"""Write operations: register a party, add, sign, hand over, void, amend.
+"""Write operations: register a party, add, sign, hand over, void (or withdraw), amend.
 
 Each function runs inside the one `BEGIN IMMEDIATE` transaction that `db.write` opens,
 checks every rule before writing anything, then appends one entry per change to the
@@ -19,7 +19,7 @@ from typing import Any
 from kerjasama_cli import events, queries, regions
 from kerjasama_cli.errors import InvalidInput, NotFound
 from kerjasama_cli.events import GENESIS_HASH, canonical, entry_hash  # noqa: F401 (re-exported)
-from kerjasama_cli.queries import PartyInfo, Sql, first
+from kerjasama_cli.queries import NOT_VOIDED, PartyInfo, Sql, first
 
 AGREEMENT_KINDS = ("ksb", "pks", "addendum")
 KEY_PREFIX = {"ksb": "KSB", "pks": "PKS", "addendum": "ADD"}
@@ -64,6 +64,16 @@ def not_future(label: str, value: date, actor: Actor) -> date:
     return value
 
 
+def not_before(label: str, value: date, agreement: queries.AgreementInfo) -> date:
+    """Nothing happens to an agreement before the day it was agreed."""
+    if value < agreement.agreed_on:
+        raise InvalidInput(
+            f"{label} {value.isoformat()} is before {agreement.key}'s date "
+            f"{agreement.agreed_on.isoformat()}"
+        )
+    return value
+
+
 # --- parties -----------------------------------------------------------------------------
 
 
@@ -88,8 +98,26 @@ def ensure_party(sql: Sql, actor: Actor, party: PartyInfo) -> PartyInfo:
     return PartyInfo(party_id, party.name, party.kind, party.region_code, party.signatory_title)
 
 
+def _refuse_taken_name(sql: Sql, name: str, region_code: str | None) -> None:
+    """A new party's name must not be an alias or a region's, nor a name in its region.
+
+    Names are unique per region: Kota Samarinda and Kota Surabaya may each have a Dinas
+    Sosial. A party without a region is referred to by its bare name, so that name must be
+    no other party's, and no party of a region may take it.
+    """
+    key = queries.normalize(name)
+    if first(sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)):
+        raise InvalidInput(f"name {name!r} is already used by a party (as its alias)")
+    for (code,) in sql("SELECT region_code FROM party WHERE name_key = :k", k=key):
+        if code == region_code or code is None or region_code is None:
+            where = f"of {regions.load().by_code[code].name}" if code else "without a region"
+            raise InvalidInput(f"name {name!r} is already used by a party {where}")
+    if regions.load().matches(name):
+        raise InvalidInput(f"name {name!r} already names a region")
+
+
 def _refuse_taken(sql: Sql, label: str, value: str) -> None:
-    """A new name or alias must not already name a party or a region."""
+    """A new alias must not already name a party or a region: aliases are country-wide."""
     key = queries.normalize(value)
     if first(sql("SELECT 1 FROM party WHERE name_key = :k", k=key)) or first(
         sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)
@@ -97,6 +125,62 @@ def _refuse_taken(sql: Sql, label: str, value: str) -> None:
         raise InvalidInput(f"{label} {value!r} is already used by a party")
     if regions.load().matches(value):  # even an ambiguous one ("bandung") names regions
         raise InvalidInput(f"{label} {value!r} already names a region")
+
+
+def _refuse_lookalikes(sql: Sql, values: Sequence[tuple[str, str]]) -> None:
+    """A new name or alias must not read like an agreement key, or like another party's or a
+    region's name without being it (other letters that look the same: see lookalike.py)."""
+    from kerjasama_cli import lookalike
+
+    for label, value in values:
+        if _shaped_like_key(value):
+            raise InvalidInput(
+                f"{label} {value!r} reads like an agreement key (such as KSB-2022-0001), "
+                "so references to it would be ambiguous; refused"
+            )
+    # What each known text is, as a region (the regions it names) or a party (its owner's
+    # name for an alias, None for a name); described only for the one imitated.
+    known: list[tuple[str, tuple[regions.Region, ...] | str | None]] = []
+    known.extend(regions.load().references())
+    for text, owner in sql(
+        "SELECT name, NULL FROM party UNION ALL "
+        "SELECT a.alias, p.name FROM party_alias a JOIN party p ON p.id = a.party_id"
+    ):
+        known.append((text, owner))
+    by_skeleton = lookalike.index(known)
+    for label, value in values:
+        same = queries.normalize(value)
+        for text, what in by_skeleton.get(lookalike.skeleton(value), ()):
+            if queries.normalize(text) == same:
+                continue  # the very same name: the rule for taken names decides
+            raise InvalidInput(
+                f"{label} {value!r} looks like {text!r} ({_what(text, what)}) but "
+                f"{lookalike.difference(value, text)}; refused"
+            )
+
+
+def _what(text: str, what: tuple[regions.Region, ...] | str | None) -> str:
+    """What a name that a new one imitates is, for the refusal."""
+    if what is None:
+        return "a registered party"
+    if isinstance(what, str):
+        return f"an alias of {what}"
+    if text == what[0].government_name:
+        return f"the government of {what[0].name}"
+    names = [r.name for r in what]
+    return "which names " + (
+        names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    )
+
+
+def _shaped_like_key(value: str) -> bool:
+    """Whether `value` reads like an agreement key (`KEY_PREFIX`-year-number), in any letters."""
+    from kerjasama_cli.lookalike import skeleton
+
+    prefixes = "|".join(re.escape(skeleton(p)) for p in KEY_PREFIX.values())
+    digit = "[" + re.escape("".join(sorted({skeleton(d) for d in "0123456789"}))) + "]"
+    pattern = f"(?:{prefixes})[-/._]?{digit}{{4}}[-/._]?{digit}+"
+    return re.fullmatch(pattern, skeleton(value)) is not None
 
 
 def add_party(
@@ -115,7 +199,7 @@ def add_party(
     if region is None and not third_party:
         raise InvalidInput("an agency needs --region (or use --third-party)")
     place = regions.load().resolve(region) if region is not None else None
-    _refuse_taken(sql, "name", clean_name)
+    _refuse_taken_name(sql, clean_name, place.code if place else None)
     seen = {queries.normalize(clean_name)}
     clean_aliases: list[str] = []
     for alias in aliases:
@@ -126,6 +210,7 @@ def add_party(
         _refuse_taken(sql, "alias", value)
         seen.add(queries.normalize(value))
         clean_aliases.append(value)
+    _refuse_lookalikes(sql, [("name", clean_name), *(("alias", a) for a in clean_aliases)])
     kind = "third" if third_party else "agency"
     region_code = place.code if place else None
     party_id = events.next_id(sql, "party")
@@ -162,20 +247,28 @@ def parse_numbers(values: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _numbers_by_name(
-    sql: Sql, numbers: Sequence[tuple[str, str]], names: Sequence[str]
-) -> dict[str, str]:
-    by_name: dict[str, str] = {}
+Who = tuple[str, str | None]
+
+
+def _who(party: PartyInfo) -> Who:
+    """A party's identity before and after it is recorded: its name within its region."""
+    return (party.name, party.region_code)
+
+
+def _numbers_by_party(
+    sql: Sql, numbers: Sequence[tuple[str, str]], parties: Sequence[PartyInfo]
+) -> dict[Who, str]:
+    by_party: dict[Who, str] = {}
     for ref, number in numbers:
         party = queries.resolve_party(sql, ref)
-        if party.name not in names:
+        if _who(party) not in {_who(p) for p in parties}:
             raise InvalidInput(
                 f"--number names {party.name}, which is not a party to this agreement"
             )
-        if party.name in by_name:
+        if _who(party) in by_party:
             raise InvalidInput(f"--number for {party.name} is given twice")
-        by_name[party.name] = number
-    return by_name
+        by_party[_who(party)] = number
+    return by_party
 
 
 @dataclass(frozen=True)
@@ -191,7 +284,7 @@ def add_agreement(
     actor: Actor,
     kind: str,
     title: str,
-    parties: Sequence[str] = (),
+    parties: Sequence[str | PartyInfo] = (),
     parent: str | None = None,
     numbers: Sequence[tuple[str, str]] = (),
     agreed_on: date | None = None,
@@ -217,15 +310,17 @@ def add_agreement(
     parent_info = _parent(sql, kind, parent)
     renewed = queries.find_agreement(sql, renews) if renews is not None else None
     if not parties and kind == "addendum" and parent_info is not None:
-        parties = [s.party.name for s in queries.sides(sql, parent_info.id)]
-    resolved = [queries.resolve_party(sql, ref) for ref in parties]
-    names = [p.name for p in resolved]
-    for name in names:
-        if names.count(name) > 1:
-            raise InvalidInput(f"{name} is named twice among the parties")
+        parties = [s.party for s in queries.sides(sql, parent_info.id)]
+    resolved = [
+        ref if isinstance(ref, PartyInfo) else queries.resolve_party(sql, ref) for ref in parties
+    ]
+    identities = [_who(p) for p in resolved]
+    for party in resolved:
+        if identities.count(_who(party)) > 1:
+            raise InvalidInput(f"{party.name} is named twice among the parties")
     if len(resolved) < 2:
         raise InvalidInput("an agreement needs at least two distinct parties (--party twice)")
-    number_by_name = _numbers_by_name(sql, numbers, names)
+    number_of = _numbers_by_party(sql, numbers, resolved)
     content = {
         "kind": kind,
         "title": clean_title,
@@ -237,7 +332,10 @@ def add_agreement(
         "term_years": years,
         "renews": renewed.key if renewed else None,
     }
-    sides = [{"party": name, "number": number_by_name.get(name)} for name in names]
+    sides = [
+        {"party": p.name, "region": p.region_code, "number": number_of.get(_who(p))}
+        for p in resolved
+    ]
     if (existing := _same_agreement(sql, content, sides)) is not None:
         return Added(existing, already=True)
     recorded = [ensure_party(sql, actor, p) for p in resolved]
@@ -264,7 +362,7 @@ def add_agreement(
             "renews_id": renewed.id if renewed else None,
             **content,
             "parties": [
-                {"party": p.name, "party_id": p.id, "number": number_by_name.get(p.name)}
+                {"party": p.name, "party_id": p.id, "number": number_of.get(_who(p))}
                 for p in recorded
             ],
         },
@@ -307,7 +405,8 @@ def _same_agreement(sql: Sql, content: dict[str, Any], sides: list[dict[str, Any
         "SELECT a.id, a.key, a.kind, a.title, p.key, a.agreed_on, a.place, a.start_on, a.end_on, "
         "a.term_years, r.key FROM agreement a LEFT JOIN agreement p ON p.id = a.parent_id "
         "LEFT JOIN agreement r ON r.id = a.renews_id "
-        "WHERE a.kind = :kind AND a.title = :title AND a.agreed_on = :date",
+        "WHERE a.kind = :kind AND a.title = :title AND a.agreed_on = :date "
+        f"AND {NOT_VOIDED.format('a')}",  # a withdrawn one is not what a retry meant
         kind=content["kind"],
         title=content["title"],
         date=content["date"],
@@ -316,7 +415,8 @@ def _same_agreement(sql: Sql, content: dict[str, Any], sides: list[dict[str, Any
     for row in list(rows):
         recorded = dict(zip(fields, (_text(value) for value in row[2:]), strict=True))
         recorded_sides = [
-            {"party": s.party.name, "number": s.number} for s in queries.sides(sql, row[0])
+            {"party": s.party.name, "region": s.party.region_code, "number": s.number}
+            for s in queries.sides(sql, row[0])
         ]
         if recorded == content and recorded_sides == sides:
             return str(row[1])
@@ -385,10 +485,7 @@ def sign(
             f"{party.name} already signed {agreement.key} on {side.signed_on.isoformat()} "
             f"(entry {side.signature_seq}; void it first to record a different signature)"
         )
-    if on < agreement.agreed_on:
-        raise InvalidInput(
-            f"the signing date {on} is before {agreement.key}'s date {agreement.agreed_on}"
-        )
+    not_before("the signing date", on, agreement)
     if clean_number is not None and side.number not in (None, clean_number):
         raise InvalidInput(
             f"{party.name}'s number on {agreement.key} is already {side.number!r}, "
@@ -448,7 +545,22 @@ def covers(recipient: PartyInfo, party: PartyInfo) -> bool:
 class HandedOver:
     key: str
     waiting_at: list[str]  # the unsigned parties the handover counts for
+    to: str
+    handed_on: date
     already: bool = False  # the same handover was recorded before: nothing was added
+
+
+def _nothing_to_sign(recipient: PartyInfo, key: str, sides: list[queries.Side]) -> str:
+    """Why a handover to `recipient` would count for no one: not a party, or all signed."""
+    names = ", ".join(s.party.name for s in sides)
+    if any(s.party.id is not None and s.party.id == recipient.id for s in sides):
+        return f"{key} has nothing left to sign at {recipient.name}, which has already signed it"
+    if any(covers(recipient, s.party) for s in sides):
+        return (
+            f"{key} has nothing left to sign at {recipient.name}: it is not a party, and its "
+            f"agencies among the parties have signed (its parties: {names})"
+        )
+    return f"{recipient.name} is not a party to {key} (its parties: {names})"
 
 
 def handover(
@@ -474,17 +586,15 @@ def handover(
         if agreement.key in seen:
             raise InvalidInput(f"{agreement.key} is named twice")
         seen.add(agreement.key)
-        if on < agreement.agreed_on:
-            raise InvalidInput(
-                f"the handover date {on} is before {agreement.key}'s date {agreement.agreed_on}"
-            )
+        not_before("the handover date", on, agreement)
+        agreement_sides = queries.sides(sql, agreement.id)
         waiting = [
             s.party.name
-            for s in queries.sides(sql, agreement.id)
+            for s in agreement_sides
             if s.signed_on is None and covers(recipient, s.party)
         ]
         if not waiting:
-            raise InvalidInput(f"{agreement.key} has nothing left to sign at {recipient.name}")
+            raise InvalidInput(_nothing_to_sign(recipient, agreement.key, agreement_sides))
         already = recipient.id is not None and (on, clean_place, clean_note) in [
             (h.handed_on, h.place, h.note)
             for h in queries.handovers(sql, agreement.id)
@@ -511,7 +621,7 @@ def handover(
                 },
                 agreement.key,
             )
-        results.append(HandedOver(agreement.key, waiting, already))
+        results.append(HandedOver(agreement.key, waiting, recipient.name, on, already))
     return results
 
 
@@ -525,6 +635,7 @@ class Voided:
     action: str
     key: str | None
     description: str
+    already: bool = False  # voided before for the same reason (a retry): nothing was added
 
 
 def void(
@@ -534,10 +645,13 @@ def void(
     reason: str,
     party_ref: str | None = None,
 ) -> Voided:
-    """Reverse a mistaken signature or handover: both entries stay in the history.
+    """Reverse a mistaken entry in the open: both entries stay in the history.
 
-    `target` is an entry number (`17`, `#17`), or an agreement key with `party_ref` for that
-    party's current signature.
+    `target` is an entry number (`17`, `#17`); an agreement key with `party_ref` for that
+    party's current signature; or an agreement key alone, to withdraw an agreement recorded
+    in error (its `agreement.add` entry is voided: it leaves pending, lists and reports with
+    its signatures and handovers, and its key is never given again). A KSB with PKS or
+    addenda, or an agreement with a renewal, is withdrawn only after them.
     """
     clean_reason = text_value("--reason", reason, required=True)
     seq = _void_target(sql, target, party_ref)
@@ -547,18 +661,26 @@ def void(
     action, key, payload_text = row
     if action not in events.VOIDABLE:
         raise InvalidInput(
-            f"entry {seq} is a {action}; only signatures, handovers, terminations, activities "
-            "and evaluations can be voided (use ks amend for an agreement's details)"
+            f"entry {seq} is a {action}; only agreements, signatures, handovers, terminations, "
+            "activities and evaluations can be voided (use ks amend for an agreement's details)"
         )
-    if first(
+    description = queries.describe(action, json.loads(payload_text))
+    earlier = first(
         sql(
-            "SELECT seq FROM entry e JOIN void v ON v.entry_seq = e.seq WHERE v.target_seq = :seq",
+            "SELECT v.entry_seq, v.reason FROM void v WHERE v.target_seq = :seq",
             seq=seq,
         )
-    ):
-        raise InvalidInput(f"entry {seq} is already void")
-    payload = json.loads(payload_text)
-    description = queries.describe(action, payload)
+    )
+    if earlier is not None:
+        if earlier[1] == clean_reason:  # a retry whose outcome was unknown
+            return Voided(int(earlier[0]), seq, action, key, description, already=True)
+        if action == "agreement.add":
+            raise InvalidInput(f"{key} was already withdrawn (entry {earlier[0]}: {earlier[1]})")
+        raise InvalidInput(f"entry {seq} is already void (entry {earlier[0]}: {earlier[1]})")
+    if action == "agreement.add":
+        _refuse_withdrawing_before_dependants(sql, str(key))
+    elif key is not None:
+        queries.find_agreement(sql, key)  # what was withdrawn stays as it was withdrawn
     voiding = record(
         sql,
         actor,
@@ -568,10 +690,46 @@ def void(
             "target": seq,
             "action": action,
             "reason": clean_reason,
+            **({"key": key} if action == "agreement.add" else {}),
         },
         key,
     )
     return Voided(voiding, seq, action, key, description)
+
+
+def _refuse_withdrawing_before_dependants(sql: Sql, key: str) -> None:
+    """A PKS or addendum under an agreement, or its renewal, would point at nothing."""
+    live = NOT_VOIDED.format("a")
+    agreement = queries.find_agreement(sql, key, withdrawn=True)
+    children = [
+        k
+        for (k,) in sql(
+            f"SELECT a.key FROM agreement a WHERE a.parent_id = :id AND {live} ORDER BY a.id",
+            id=agreement.id,
+        )
+    ]
+    renewals = [
+        k
+        for (k,) in sql(
+            f"SELECT a.key FROM agreement a WHERE a.renews_id = :id AND {live} ORDER BY a.id",
+            id=agreement.id,
+        )
+    ]
+    if not children and not renewals:
+        return
+    held = []
+    if children:
+        held.append(f"has {_and(children)} under it")
+    if renewals:
+        held.append(f"is renewed by {_and(renewals)}")
+    raise InvalidInput(
+        f"{agreement.key} {' and '.join(held)}; withdraw "
+        f"{'it' if len(children) + len(renewals) == 1 else 'them'} first (ks void KEY --reason)"
+    )
+
+
+def _and(keys: Sequence[str]) -> str:
+    return keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]
 
 
 def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
@@ -579,12 +737,17 @@ def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
     if party_ref is None:
         if text.isdigit() and len(text) > 18:  # more entries than any ledger will hold
             raise NotFound(f"no entry {text[:20]}{'...' if len(text) > 20 else ''}")
-        if not text.isdigit():
-            raise InvalidInput(
-                f"{target!r} is not an entry number; give one from ks log, "
-                "or an agreement key with --party"
-            )
-        return int(text)
+        if text.isdigit():
+            return int(text)
+        try:
+            agreement = queries.find_agreement(sql, target, withdrawn=True)
+        except NotFound as exc:
+            raise NotFound(
+                f"{target!r} is neither an entry number (from ks log) nor an agreement key",
+                exc.suggestions,
+            ) from None
+        assert agreement.entry_seq is not None
+        return agreement.entry_seq
     agreement = queries.find_agreement(sql, target)
     party = queries.resolve_party(sql, party_ref)
     side = _side_of(queries.sides(sql, agreement.id), party, agreement.key)
@@ -636,13 +799,17 @@ def amend(
         agreed_on or agreement.agreed_on, start_on or agreement.start_on, end_on or agreement.end_on
     )
     sides = queries.sides(sql, agreement.id)
-    names = [s.party.name for s in sides]
     new_numbers = []
-    for name, number in _numbers_by_name(sql, numbers, names).items():
-        side = next(s for s in sides if s.party.name == name)
+    for who, number in _numbers_by_party(sql, numbers, [s.party for s in sides]).items():
+        side = next(s for s in sides if _who(s.party) == who)
         if number != side.number:
             new_numbers.append(
-                {"party": name, "party_id": side.party.id, "old": side.number, "new": number}
+                {
+                    "party": side.party.name,
+                    "party_id": side.party.id,
+                    "old": side.number,
+                    "new": number,
+                }
             )
     if not changes and not new_numbers:
         raise InvalidInput(
@@ -693,8 +860,7 @@ def terminate(sql: Sql, actor: Actor, key: str, on: date, reason: str) -> str:
     clean_reason = text_value("--reason", reason, required=True)
     agreement = queries.find_agreement(sql, key)
     not_future("the termination date", on, actor)
-    if on < agreement.agreed_on:
-        raise InvalidInput(f"the termination date {on} is before {agreement.key}'s date")
+    not_before("the termination date", on, agreement)
     if first(sql(f"SELECT 1 FROM termination t WHERE t.agreement_id = :id AND "
                  f"{queries.NOT_VOIDED.format('t')}", id=agreement.id)):  # fmt: skip
         raise InvalidInput(f"{agreement.key} is already terminated")
@@ -727,17 +893,24 @@ def renew(
 ) -> Added:
     """Create the successor of an agreement: same kind, parent and parties, a new term."""
     old = queries.find_agreement(sql, key)
-    successor = first(sql("SELECT key FROM agreement WHERE renews_id = :id", id=old.id))
+    successor = first(
+        sql(
+            f"SELECT a.key FROM agreement a WHERE a.renews_id = :id AND {NOT_VOIDED.format('a')}",
+            id=old.id,
+        )
+    )
     if successor is not None:
         raise InvalidInput(f"{old.key} is already renewed by {successor[0]}")
-    _in_force(sql, old, agreed_on or actor.today)
+    on = agreed_on or actor.today
+    not_before("the renewal date", on, old)
+    _in_force(sql, old, on)
     parent = first(sql("SELECT key FROM agreement WHERE id = :id", id=old.parent_id))
     return add_agreement(
         sql,
         actor,
         old.kind,
         title or old.title,
-        [s.party.name for s in queries.sides(sql, old.id)],
+        [s.party for s in queries.sides(sql, old.id)],
         parent=parent[0] if parent else None,
         agreed_on=agreed_on,
         place=place,
@@ -755,8 +928,7 @@ def add_activity(
     clean = text_value("--description", description, required=True)
     agreement = queries.find_agreement(sql, key)
     not_future("the activity date", on, actor)
-    if on < agreement.agreed_on:
-        raise InvalidInput(f"the activity date {on} is before {agreement.key}'s date")
+    not_before("the activity date", on, agreement)
     party = None
     if party_ref is not None:
         party = queries.resolve_party(sql, party_ref)
@@ -789,6 +961,7 @@ def evaluate(sql: Sql, actor: Actor, key: str, on: date, finding: str, recommend
         )
     agreement = queries.find_agreement(sql, key)
     not_future("the evaluation date", on, actor)
+    not_before("the evaluation date", on, agreement)
     _in_force(sql, agreement, on)
     return record(
         sql,

@@ -5,7 +5,8 @@ terminations and renewals into an agreement's status as of a date, so that `ks l
 `ks show`, `ks expiring`, `ks idle`, `ks check` and `ks report` always agree.
 
 Statuses: awaiting-signatures, in-force, expiring (its end falls inside the warning
-window), expired, terminated, superseded (a renewal is in force).
+window), expired, terminated, superseded (a renewal is in force). An agreement withdrawn
+as recorded in error (`ks void KEY`) is in none of the lists; `ks show` marks it withdrawn.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from itertools import groupby
 from typing import Any
 
 from kerjasama_cli import regions
+from kerjasama_cli.errors import InvalidInput
 from kerjasama_cli.queries import (
     NOT_VOIDED,
     Sql,
@@ -60,7 +62,7 @@ WITH base AS MATERIALIZED (
        WHERE t.agreement_id = a.id AND t.terminated_on <= :as_of
          AND {NOT_VOIDED.format("t")}) AS terminated_on,
     (SELECT min(+n.key) FROM agreement n
-       WHERE n.renews_id = a.id AND n.agreed_on <= :as_of
+       WHERE n.renews_id = a.id AND n.agreed_on <= :as_of AND {NOT_VOIDED.format("n")}
          AND NOT EXISTS (SELECT 1 FROM agreement_party ap
                          WHERE ap.agreement_id = n.id AND NOT {_SIGNED_SIDE})
     ) AS superseded_by,
@@ -101,7 +103,9 @@ def state_params(as_of: date, warn_days: int = WARNING_DAYS) -> dict[str, str]:
 
 
 def _where(province_code: str | None, kind: str | None) -> str:
-    clauses = ["1 = 1"]
+    """What every list of states filters on: agreements not withdrawn, in the province, of
+    the kind."""
+    clauses = [NOT_VOIDED.format("a")]
     if province_code is not None:
         clauses.append(IN_PROVINCE)
     if kind is not None:
@@ -144,38 +148,51 @@ def _rows(sql: Sql, text: str, **params: Any) -> Iterator[dict[str, Any]]:
         yield dict(zip(names, row, strict=True))
 
 
+class NotYetAgreed(InvalidInput):
+    """An agreement's state asked for a day before it was agreed: it did not exist yet."""
+
+
 def agreement_state(sql: Sql, agreement_id: int, as_of: date) -> dict[str, Any]:
-    """One agreement's computed state."""
+    """One agreement's computed state (withdrawn or not: the caller chose it by its id)."""
     text = STATE_SQL.format(where="a.id = :id")
     row = next(_rows(sql, text, id=agreement_id, **state_params(as_of)), None)
-    if row is None:  # agreed after the as-of date: it did not exist yet
-        raise LookupError("not yet agreed")
+    if row is None:
+        key, agreed_on = first(
+            sql("SELECT key, agreed_on FROM agreement WHERE id = :id", id=agreement_id)
+        ) or (f"agreement {agreement_id}", "?")
+        raise NotYetAgreed(f"{key} was agreed on {agreed_on}, after {as_of.isoformat()}")
     return row
 
 
 def agreement_detail(sql: Sql, key: str, as_of: date) -> dict[str, Any]:
     """Everything `ks show` tells about one agreement, as JSON-ready values."""
-    agreement = find_agreement(sql, key)
+    agreement = find_agreement(sql, key, withdrawn=True)
     try:
         state = _state_json(agreement_state(sql, agreement.id, as_of))
-    except LookupError:
+    except NotYetAgreed:
         state = {
             "key": agreement.key,
             "kind": agreement.kind,
             "title": agreement.title,
             "status": "not-yet-agreed",
         }
+    withdrawal = agreement.withdrawal
+    if withdrawal is not None:
+        state["status"] = "withdrawn"
     children = [
         {"key": k, "kind": kind, "title": title}
         for k, kind, title in sql(
-            "SELECT key, kind, title FROM agreement WHERE parent_id = :id ORDER BY id",
+            "SELECT a.key, a.kind, a.title FROM agreement a "
+            f"WHERE a.parent_id = :id AND {NOT_VOIDED.format('a')} ORDER BY a.id",
             id=agreement.id,
         )
     ]
     renewals = [
         k
         for (k,) in sql(
-            "SELECT key FROM agreement WHERE renews_id = :id ORDER BY id", id=agreement.id
+            f"SELECT a.key FROM agreement a WHERE a.renews_id = :id AND {NOT_VOIDED.format('a')} "
+            "ORDER BY a.id",
+            id=agreement.id,
         )
     ]
     delivered = [
@@ -201,6 +218,14 @@ def agreement_detail(sql: Sql, key: str, as_of: date) -> dict[str, Any]:
         "renewed_by": renewals,
         "activities": activities(sql, agreement.id, as_of),
         "evaluation": latest_evaluation(sql, agreement.id, as_of),
+        "withdrawn": None
+        if withdrawal is None
+        else {
+            "entry": withdrawal.seq,
+            "reason": withdrawal.reason,
+            "recorded_at": withdrawal.recorded_at,
+            "recorded_by": withdrawal.recorded_by,
+        },
     }
 
 
@@ -328,7 +353,8 @@ def ended(
     """
     where = _where(province_code, None) + _WITH_A_TERM
     text = (
-        "SELECT st.*, EXISTS (SELECT 1 FROM agreement r WHERE r.renews_id = st.id) AS renewed "
+        "SELECT st.*, EXISTS (SELECT 1 FROM agreement r WHERE r.renews_id = st.id "
+        f"AND {NOT_VOIDED.format('r')}) AS renewed "
         f"FROM ({STATE_SQL.format(where=where)}) AS st "
         "WHERE st.status = 'expired' AND st.ends_on >= :since ORDER BY st.ends_on, st.key"
     )
@@ -356,12 +382,13 @@ def idle(
 def activities(
     sql: Sql, agreement_id: int | None, as_of: date, province_code: str | None = None
 ) -> list[dict[str, Any]]:
-    """Activities carried out under one agreement (or all), oldest first."""
+    """Activities carried out under one agreement (or all, of agreements not withdrawn),
+    oldest first."""
     rows = sql(
         "SELECT x.entry_seq, a.key, x.held_on, x.description, p.name FROM activity x "
         "JOIN agreement a ON a.id = x.agreement_id LEFT JOIN party p ON p.id = x.party_id "
         f"WHERE x.held_on <= :as_of AND {NOT_VOIDED.format('x')} "
-        "AND (:id IS NULL OR x.agreement_id = :id) "
+        f"AND (x.agreement_id = :id OR (:id IS NULL AND {NOT_VOIDED.format('a')})) "
         f"AND (:province IS NULL OR {IN_PROVINCE}) "
         "ORDER BY x.held_on, x.id",
         id=agreement_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Index, UniqueConstraint, func, literal_column
 from sqlmodel import Field, SQLModel
 
 PARTY_KINDS = ("government", "agency", "third")
@@ -39,9 +39,21 @@ class Entry(SQLModel, table=True):
 class Party(SQLModel, table=True):
     """A signing party: a region's government, one of its agencies, or a third party."""
 
+    __table_args__ = (
+        # Names are unique ignoring case within a region (Kota Samarinda and Kota Surabaya
+        # each have a Dinas Sosial); the parties without a region count as one more region.
+        # Name first, so that finding a party by name reads this index.
+        Index(
+            "uq_party_name_key_region",
+            literal_column("name_key"),
+            func.coalesce(literal_column("region_code"), literal_column("''")),
+            unique=True,
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     name: str
-    name_key: str = Field(unique=True)  # casefolded name: names are unique ignoring case
+    name_key: str  # casefolded name, spaces folded
     kind: str  # one of PARTY_KINDS
     region_code: str | None = Field(default=None, index=True)
     signatory_title: str | None = None

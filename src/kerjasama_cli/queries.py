@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from kerjasama_cli import regions as regions_mod
-from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound
+from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound, either
 
 Row = Sequence[Any]
 Sql = Callable[..., Iterable[Row]]  # sql(text, **params) -> rows
@@ -49,7 +49,10 @@ def normalize(reference: str) -> str:
     return " ".join(reference.casefold().split())
 
 
-# A signature or handover counts unless a later entry voided it.
+# A row counts unless a later entry voided the entry that recorded it: the one rule, for
+# signatures, handovers, terminations, activities, evaluations, and agreements (an agreement
+# whose `agreement.add` entry was voided is withdrawn: `ks void KEY`). Format it with the
+# alias of the table: NOT_VOIDED.format("s").
 NOT_VOIDED = "NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = {}.entry_seq)"
 VALID_SIGNATURE_OF_SIDE = (
     "SELECT 1 FROM signature s WHERE s.agreement_id = ap.agreement_id "
@@ -82,7 +85,11 @@ def _party(row: Row) -> PartyInfo:
 
 
 def resolve_party(sql: Sql, reference: str) -> PartyInfo:
-    """Find a party by alias, exact name, or (for a region's government) a region reference."""
+    """Find a party by alias, exact name, or (for a region's government) a region reference.
+
+    Names are unique per region only: a name several regions use must be qualified with
+    the region, as `qualified_name` writes it ("Dinas Sosial (Kota Samarinda)").
+    """
     key = normalize(reference)
     if not key:
         raise InvalidInput("a party reference cannot be empty")
@@ -93,10 +100,21 @@ def resolve_party(sql: Sql, reference: str) -> PartyInfo:
             key=key,
         )
     )
-    if row is None:
-        row = first(sql(f"SELECT {_PARTY_COLUMNS} FROM party p WHERE p.name_key = :key", key=key))
     if row is not None:
         return _party(row)
+    named = [
+        _party(r)
+        for r in sql(f"SELECT {_PARTY_COLUMNS} FROM party p WHERE p.name_key = :key", key=key)
+    ]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        choices = sorted(qualified_name(p) for p in named)
+        raise Ambiguous(
+            f"{reference!r} is the name of {len(named)} parties; say which: {either(choices)}"
+        )
+    if (qualified := _qualified(sql, reference)) is not None:
+        return qualified
     table = regions_mod.load()
     try:
         region = table.resolve(reference)
@@ -105,6 +123,55 @@ def resolve_party(sql: Sql, reference: str) -> PartyInfo:
     except NotFound:
         raise NotFound(f"unknown party {reference!r}", suggest_parties(sql, reference)) from None
     return government(sql, region)
+
+
+def qualified_name(party: PartyInfo) -> str:
+    """The party's name with its region, as `resolve_party` reads it back: a party of a
+    region is "Name (Region)", one without a region is its name alone (no other party may
+    have it)."""
+    if party.region_code is None:
+        return party.name
+    table = regions_mod.load()
+    region = table.by_code[party.region_code]
+    # The region's name, unless another region has it too: then its code.
+    where = region.name if table.matches(region.name) == (region,) else region.code
+    return f"{party.name} ({where})"
+
+
+def _qualified(sql: Sql, reference: str) -> PartyInfo | None:
+    """The party a reference "Name (Region)" names, or None if it is not of that form.
+
+    The region is any region reference (Kota Samarinda, samarinda, 64.72); a name with
+    parentheses of its own was looked up whole before this.
+    """
+    name, opening, rest = reference.strip().rpartition("(")
+    if not opening or not name.strip() or not rest.endswith(")"):
+        return None
+    try:
+        region = regions_mod.load().resolve(rest[:-1])
+    except InvalidInput:
+        return None
+    key = normalize(name)
+    row = first(
+        sql(
+            f"SELECT {_PARTY_COLUMNS} FROM party p "
+            "WHERE p.name_key = :key AND p.region_code = :code",
+            key=key,
+            code=region.code,
+        )
+    )
+    if row is not None:
+        return _party(row)
+    # The government by its name, or a region as a suggestion shows it ("Jawa Timur (jatim)").
+    if key == normalize(region.government_name) or regions_mod.load().matches(name) == (region,):
+        return government(sql, region)
+    elsewhere = [
+        qualified_name(_party(r))
+        for r in sql(f"SELECT {_PARTY_COLUMNS} FROM party p WHERE p.name_key = :key", key=key)
+    ]
+    if not elsewhere:
+        return None
+    raise NotFound(f"unknown party {reference!r}", sorted(elsewhere)[:3])
 
 
 def government(sql: Sql, region: regions_mod.Region) -> PartyInfo:
@@ -122,20 +189,29 @@ def government(sql: Sql, region: regions_mod.Region) -> PartyInfo:
 
 
 def suggest_parties(sql: Sql, reference: str, limit: int = 3) -> list[str]:
-    """Recorded aliases and names, and region references, closest to `reference`."""
+    """What `reference` may have meant: first the aliases it begins ("dkp" for dkp-jatim and
+    dkp-kaltim), then the closest aliases and names, then region references. A name that
+    several regions use is offered as it must be typed, with its region."""
     key = normalize(reference)
-    known: dict[str, str] = {}
-    for alias_key, alias in sql("SELECT alias_key, alias FROM party_alias"):
-        known[alias_key] = alias
-    for name_key, name in sql("SELECT name_key, name FROM party"):
-        known[name_key] = name
-    close = regions_mod.close_matches(key, list(known), n=limit, cutoff=0.6)
-    suggestions = [known[c] for c in close]
+    aliases: dict[str, str] = {
+        alias_key: alias
+        for alias_key, alias in sql("SELECT alias_key, alias FROM party_alias ORDER BY alias_key")
+    }
+    suggestions = [alias for alias_key, alias in aliases.items() if alias_key.startswith(key)]
+    named: dict[str, list[PartyInfo]] = {}
+    for row in sql(f"SELECT {_PARTY_COLUMNS}, p.name_key FROM party p"):
+        named.setdefault(row[5], []).append(_party(row))
+    known = {alias_key: [alias] for alias_key, alias in aliases.items()}
+    for name_key, parties in named.items():
+        shown = [parties[0].name] if len(parties) == 1 else [qualified_name(p) for p in parties]
+        known.setdefault(name_key, sorted(shown))
+    for close in regions_mod.close_matches(key, list(known), n=limit, cutoff=0.6):
+        suggestions.extend(s for s in known[close] if s not in suggestions)
     for label in regions_mod.load().suggest(reference, limit):
         if len(suggestions) >= limit:
             break
         suggestions.append(label)
-    return suggestions
+    return suggestions[:limit]
 
 
 def list_parties(
@@ -170,6 +246,16 @@ def list_parties(
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """The entry that withdrew an agreement recorded in error (voided its `agreement.add`)."""
+
+    seq: int
+    reason: str
+    recorded_at: str
+    recorded_by: str
+
+
+@dataclass(frozen=True)
 class AgreementInfo:
     id: int
     key: str
@@ -180,6 +266,8 @@ class AgreementInfo:
     start_on: date | None
     end_on: date | None
     parent_id: int | None
+    entry_seq: int | None = None  # the entry that added it
+    withdrawal: Withdrawal | None = None
 
 
 def _date(value: Any) -> date | None:
@@ -188,30 +276,29 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(value)
 
 
-def find_agreement(sql: Sql, key: str) -> AgreementInfo:
-    """The agreement with this key (any case), or NotFound with the closest keys."""
+def find_agreement(sql: Sql, key: str, *, withdrawn: bool = False) -> AgreementInfo:
+    """The agreement with this key (any case), or NotFound with the closest keys.
+
+    A withdrawn agreement is refused (nothing more is recorded on it) unless `withdrawn`:
+    `ks show` and `ks log` still find it, for the record.
+    """
     wanted = key.strip().upper()
     row = first(
         sql(
-            "SELECT id, key, kind, title, agreed_on, place, start_on, end_on, parent_id "
-            "FROM agreement WHERE key = :key",
+            "SELECT a.id, a.key, a.kind, a.title, a.agreed_on, a.place, a.start_on, a.end_on, "
+            "a.parent_id, a.entry_seq, v.entry_seq, v.reason, e.recorded_at, e.recorded_by "
+            "FROM agreement a LEFT JOIN void v ON v.target_seq = a.entry_seq "
+            "LEFT JOIN entry e ON e.seq = v.entry_seq WHERE a.key = :key",
             key=wanted,
         )
     )
     if row is None:
-        # Keys that start the same, found as a range of the key index: a LIKE pattern would
-        # read % and _ in what was typed as wildcards, and refuse a very long one.
-        prefix = wanted.rsplit("-", 1)[0]
-        nearby = [
-            k
-            for (k,) in sql(
-                "SELECT key FROM agreement WHERE key >= :low AND key < :high",
-                low=prefix,
-                high=prefix + "\U0010ffff",
-            )
-        ]
-        raise NotFound(
-            f"no agreement {key!r}", regions_mod.close_matches(wanted, nearby, n=3, cutoff=0.5)
+        raise NotFound(f"no agreement {key!r}", _suggest_keys(sql, wanted))
+    withdrawal = Withdrawal(row[10], row[11], row[12], row[13]) if row[10] is not None else None
+    if withdrawal is not None and not withdrawn:
+        raise InvalidInput(
+            f"{row[1]} was withdrawn (entry {withdrawal.seq}: {withdrawal.reason}); "
+            "nothing more can be recorded on it"
         )
     return AgreementInfo(
         row[0],
@@ -223,7 +310,47 @@ def find_agreement(sql: Sql, key: str) -> AgreementInfo:
         _date(row[6]),
         _date(row[7]),
         row[8],
+        row[9],
+        withdrawal,
     )
+
+
+# Letters typed for the digits they look like: O for 0, I and L for 1 (keys are upper-cased).
+_DIGIT_LOOKALIKES = str.maketrans("OIL", "011")
+
+
+def _meant_key(wanted: str) -> str | None:
+    """The key `wanted` spells with letters for digits or without the zeros
+    (KSB-2O22-0001, PKS-2022-7), written as keys are; None if it is not that close."""
+    kind, year, number = ([*wanted.split("-"), "", ""])[:3]
+    year, number = year.translate(_DIGIT_LOOKALIKES), number.translate(_DIGIT_LOOKALIKES)
+    if not (len(year) == 4 and year.isascii() and year.isdigit()):
+        return None
+    if not (0 < len(number) <= 6 and number.isascii() and number.isdigit()):
+        return None
+    return f"{kind}-{year}-{int(number):04d}"
+
+
+def _suggest_keys(sql: Sql, wanted: str) -> list[str]:
+    """The recorded keys closest to `wanted`: the one it spells with lookalike letters or
+    missing zeros first, then keys of the same kind and year that read alike."""
+    meant = _meant_key(wanted)
+    suggestions = []
+    if meant and first(sql("SELECT 1 FROM agreement WHERE key = :key", key=meant)):
+        suggestions.append(meant)
+    # Keys that start the same, found as a range of the key index: a LIKE pattern would
+    # read % and _ in what was typed as wildcards, and refuse a very long one.
+    prefix = (meant or wanted).rsplit("-", 1)[0]
+    nearby = [
+        k
+        for (k,) in sql(
+            "SELECT key FROM agreement WHERE key >= :low AND key < :high",
+            low=prefix,
+            high=prefix + "\U0010ffff",
+        )
+    ]
+    close = regions_mod.close_matches(meant or wanted, nearby, n=3, cutoff=0.5)
+    return [*suggestions, *(k for k in close if k not in suggestions)][:3]
 
 
 @dataclass(frozen=True)
@@ -282,14 +409,14 @@ def handovers(sql: Sql, agreement_id: int) -> list[HandoverInfo]:
 # for the party (to the party itself, or to its region's government when the party is one of
 # that government's agencies), else from the agreement's date. CROSS JOIN fixes SQLite's join
 # order (parties first, then their sides by index) whether or not the ledger was ANALYZEd.
-PENDING_SQL = """
+PENDING_SQL = f"""
 SELECT key, kind, title, party, region_code, since FROM (
   SELECT a.key AS key, a.kind AS kind, a.title AS title, p.name AS party,
          p.region_code AS region_code, ap.position AS position,
          COALESCE((
            SELECT max(h.handed_on) FROM handover h JOIN party r ON r.id = h.recipient_id
            WHERE h.agreement_id = ap.agreement_id AND h.handed_on <= :as_of
-             AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = h.entry_seq)
+             AND {NOT_VOIDED.format("h")}
              AND (h.recipient_id = ap.party_id
                   OR (r.kind = 'government' AND p.kind = 'agency'
                       AND r.region_code = p.region_code))
@@ -298,17 +425,18 @@ SELECT key, kind, title, party, region_code, since FROM (
   CROSS JOIN agreement_party ap
   CROSS JOIN agreement a
   WHERE ap.party_id = p.id AND a.id = ap.agreement_id
-    AND {party_filter}
+    AND {{party_filter}}
     AND a.agreed_on <= :as_of
     AND (:kind IS NULL OR a.kind = :kind)
+    AND {NOT_VOIDED.format("a")}
     AND NOT EXISTS (
       SELECT 1 FROM termination t WHERE t.agreement_id = a.id AND t.terminated_on <= :as_of
-        AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = t.entry_seq))
+        AND {NOT_VOIDED.format("t")})
     AND NOT EXISTS (
       SELECT 1 FROM signature s
-      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id{signed_by_then}
-        AND NOT EXISTS (SELECT 1 FROM void v WHERE v.target_seq = s.entry_seq))
-) AS waiting{wait_filter}
+      WHERE s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id{{signed_by_then}}
+        AND {NOT_VOIDED.format("s")})
+) AS waiting{{wait_filter}}
 ORDER BY since, key, position
 """
 
@@ -378,7 +506,7 @@ def log_entries(
     sql: Sql, key: str | None = None, since: date | None = None
 ) -> Iterator[dict[str, Any]]:
     """Entries in order, of the whole ledger or of one agreement, with what voided them."""
-    wanted = find_agreement(sql, key).key if key else None
+    wanted = find_agreement(sql, key, withdrawn=True).key if key else None
     rows = sql(
         "SELECT e.seq, e.recorded_at, e.recorded_by, e.action, e.agreement_key, e.payload, "
         "e.hash, (SELECT v.entry_seq FROM void v WHERE v.target_seq = e.seq) "
@@ -416,6 +544,8 @@ def describe(action: str, p: dict[str, Any]) -> str:
         return f"{p['party']} signed {p['key']} on {p['date']}"
     if action == "handover.add":
         return f"{p['key']} handed over to {p['to']} on {p['date']}"
+    if action == "entry.void" and p.get("action") == "agreement.add":
+        return f"withdrew {p['key']} (voided entry {p['target']}): {p['reason']}"
     if action == "entry.void":
         return f"voided entry {p['target']}: {p['reason']}"
     if action == "agreement.terminate":
@@ -426,10 +556,19 @@ def describe(action: str, p: dict[str, Any]) -> str:
     if action == "evaluation.add":
         return f"evaluated {p['key']} on {p['date']}: {p['recommendation']}; {p['finding']}"
     if action == "agreement.amend":
-        changed = [f"{name} {old!r} -> {new!r}" for name, (old, new) in p["changes"].items()]
-        changed += [f"number of {n['party']} {n['old']!r} -> {n['new']!r}" for n in p["numbers"]]
+        changed = [
+            f"{name} {_was(old)} -> {_was(new)}" for name, (old, new) in p["changes"].items()
+        ]
+        changed += [
+            f"number of {n['party']} {_was(n['old'])} -> {_was(n['new'])}" for n in p["numbers"]
+        ]
         return f"amended {p['key']}: {'; '.join(changed)} ({p['reason']})"
     return action
+
+
+def _was(value: Any) -> str:
+    """A value in a correction: quoted, or "(none)" where there was none."""
+    return "(none)" if value is None else repr(value)
 
 
 def ledger_status(sql: Sql) -> dict[str, Any]:
@@ -447,13 +586,26 @@ def ledger_status(sql: Sql) -> dict[str, Any]:
             action=action,
         )
 
+    def of_withdrawn(table: str) -> int:
+        """Rows of a withdrawn agreement not voided one by one (they went with it)."""
+        return count(
+            "SELECT count(*) FROM void v CROSS JOIN entry e ON e.seq = v.target_seq "
+            "CROSS JOIN agreement a ON a.key = e.agreement_key "
+            f"CROSS JOIN {table} x ON x.agreement_id = a.id "
+            f"WHERE e.action = 'agreement.add' AND {NOT_VOIDED.format('x')}"
+        )
+
     head = first(sql("SELECT seq, hash, recorded_at FROM entry ORDER BY seq DESC LIMIT 1"))
     return {
         "parties": count("SELECT count(*) FROM party"),
-        "agreements": count("SELECT count(*) FROM agreement"),
+        "agreements": count("SELECT count(*) FROM agreement") - voided("agreement.add"),
         # All rows less the voided ones: no per-row probe of the void index (1M agreements: 40 ms).
-        "signatures": count("SELECT count(*) FROM signature") - voided("signature.add"),
-        "handovers": count("SELECT count(*) FROM handover") - voided("handover.add"),
+        "signatures": count("SELECT count(*) FROM signature")
+        - voided("signature.add")
+        - of_withdrawn("signature"),
+        "handovers": count("SELECT count(*) FROM handover")
+        - voided("handover.add")
+        - of_withdrawn("handover"),
         "voided": count("SELECT count(*) FROM void"),
         "entries": head[0] if head else 0,
         "head": head[1] if head else None,

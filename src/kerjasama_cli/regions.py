@@ -41,6 +41,24 @@ class Region:
         return _HEAD_TITLE[self.level]
 
     @property
+    def references(self) -> tuple[str, ...]:
+        """Every way to name exactly this region: code, name, government name, abbreviations."""
+        names = [self.code, self.name, self.government_name, *self.aliases]
+        if self.level == "provinsi":
+            names.append(f"Provinsi {self.name}")
+        return tuple(names)
+
+    @property
+    def short_name(self) -> str | None:
+        """A regency's or city's name without "Kabupaten"/"Kota", which may name several."""
+        if self.level == "provinsi":
+            return None
+        for prefix in ("Kabupaten ", "Kota "):
+            if self.name.startswith(prefix):
+                return self.name[len(prefix) :]
+        return self.name
+
+    @property
     def label(self) -> str:
         """How to show the region in a suggestion: name, then the shortest way to type it."""
         short = self.aliases[0] if self.aliases else self.code
@@ -68,6 +86,19 @@ class Regions:
 
     def all(self) -> list[Region]:
         return list(self.by_code.values())
+
+    def references(self) -> list[tuple[str, tuple[Region, ...]]]:
+        """Every text the resolver takes as naming regions, as written, with what it names."""
+        found: list[tuple[str, tuple[Region, ...]]] = []
+        for region in self.by_code.values():
+            found.extend((name, (region,)) for name in region.references)
+        shown: set[str] = set()
+        for region in self.by_code.values():
+            short = region.short_name
+            if short is not None and _key(short) not in shown:
+                shown.add(_key(short))
+                found.append((short, self.bare.get(_bare(_key(region.name)), (region,))))
+        return found
 
     def in_province(self, province_code: str) -> list[Region]:
         return [r for r in self.by_code.values() if r.province_code == province_code]
@@ -133,10 +164,7 @@ def load() -> Regions:
             aliases=aliases.get(row["code"], ()),
         )
         by_code[region.code] = region
-        keys = [region.code, region.name, region.government_name, *region.aliases]
-        if region.level == "provinsi":
-            keys.append(f"Provinsi {region.name}")
-        for key in keys:
+        for key in region.references:
             exact[_key(key)] = region
         if region.level != "provinsi":
             bare.setdefault(_bare(_key(region.name)), []).append(region)

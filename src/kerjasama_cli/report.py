@@ -182,11 +182,13 @@ def changes(
     def happened(
         source: str, on: str, columns: str, names: tuple[str, ...]
     ) -> list[dict[str, Any]]:
-        """Rows of `source` (aliased x) dated `on` from :since to :as_of and not voided."""
+        """Rows of `source` (aliased x) dated `on` from :since to :as_of, not voided, of
+        agreements not withdrawn."""
         rows = sql(
             f"SELECT a.key, a.kind, a.title, {columns} FROM {source} "
             "JOIN agreement a ON a.id = x.agreement_id "
             f"WHERE x.{on} BETWEEN :since AND :as_of AND {NOT_VOIDED.format('x')} "
+            f"AND {NOT_VOIDED.format('a')} "
             f"AND (:province IS NULL OR {lifecycle.IN_PROVINCE}) ORDER BY x.{on}, a.key",
             **params,
         )

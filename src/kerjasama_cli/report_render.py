@@ -1,5 +1,10 @@
 """`ks report` written out: Markdown, self-contained HTML with charts, XLSX, JSON and CSV,
-in Indonesian (the default) or English. Dates are written by Babel ("11 Agustus 2022")."""
+in Indonesian (the default) or English. Dates are written by Babel ("11 Agustus 2022").
+
+Titles, names and notes are data, never markup: Markdown gets them with HTML and link,
+image and emphasis syntax escaped, HTML entity-escaped, CSV quoted against formulas, and
+XLSX as string cells (never formulas). JSON gives them back exactly.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from kerjasama_cli.render import csv_cell, visible
 from kerjasama_cli.report import AGE_BUCKETS, CSV_COLUMNS, csv_rows
 
 TEXT: dict[str, dict[str, Any]] = {
@@ -290,9 +296,9 @@ def _heading(data: dict[str, Any], w: Words) -> str:
 
 def markdown(data: dict[str, Any], lang: str) -> str:
     w = Words(lang)
-    lines = [f"# {_heading(data, w)}", "", f"{w['as_of']} {w.date(data['as_of'])}", ""]
+    lines = [f"# {_md(_heading(data, w))}", "", f"{w['as_of']} {w.date(data['as_of'])}", ""]
     for _, heading, header, rows, note in sections(data, w):
-        lines += [f"## {heading}", ""]
+        lines += [f"## {_md(heading)}", ""]
         if not rows:
             lines += [w["none"] if heading != w["waiting"] else w["no_waiting"], ""]
             continue
@@ -301,13 +307,26 @@ def markdown(data: dict[str, Any], lang: str) -> str:
         lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
         lines.append("")
         if note:
-            lines += [note, ""]
-    lines += ["---", "", _footer(data, w), ""]
+            lines += [note, ""]  # ours: numbers and a `ks idle` command in a code span
+    lines += ["---", "", _md(_footer(data, w)), ""]
     return "\n".join(lines)
 
 
+# HTML as entities (no raw tag, comment or autolink `<http://...>` can open), and a backslash
+# before each character of Markdown's inline syntax: links and images `[x](y)` `![x](y)`,
+# emphasis, code spans, strikethrough, table cells, and a heading `#`. Values never start a
+# line: `visible` shows their line breaks as `\\x0a`.
+_MARKDOWN = {
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+    **{ord(c): "\\" + c for c in "\\`*_[]()!|#~"},
+}
+
+
 def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|")
+    """Text from the ledger as Markdown that renders as exactly that text, never as markup."""
+    return visible(text).translate(_MARKDOWN)
 
 
 def json_text(data: dict[str, Any], lang: str) -> str:
@@ -319,7 +338,7 @@ def csv_text(data: dict[str, Any], lang: str) -> str:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in csv_rows(data):
-        writer.writerow(row)
+        writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
@@ -434,25 +453,36 @@ def xlsx_bytes(data: dict[str, Any], lang: str) -> bytes:
     book.remove(book.active)
     for name, heading, header, rows, note in sections(data, w):
         sheet = book.create_sheet(_sheet_name(name))
-        sheet.append([heading])
+        _append(sheet, [heading])
         sheet["A1"].font = Font(bold=True, size=12)
-        sheet.append(header)
+        _append(sheet, header)
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for values in rows:
-            sheet.append([int(c) if c.isdigit() else c for c in values])
+            _append(sheet, [int(c) if c.isascii() and c.isdigit() else c for c in values])
         if note:
-            sheet.append([note.replace("`", "")])
+            _append(sheet, [note.replace("`", "")])
         for column, title in enumerate(header, start=1):
             longest = max([len(title)] + [len(r[column - 1]) for r in rows])
             sheet.column_dimensions[sheet.cell(2, column).column_letter].width = min(
                 60, longest + 2
             )
     sheet = book.create_sheet(w["ledger"][:31])
-    sheet.append([_footer(data, w)])
+    _append(sheet, [_footer(data, w)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    """A row whose text is written as string cells: openpyxl would make `=...` a formula.
+
+    Control characters are shown visibly (`\\x1b`): XML cannot hold most of them.
+    """
+    sheet.append([visible(v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _sheet_name(name: str) -> str:

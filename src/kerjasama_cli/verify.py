@@ -1,20 +1,28 @@
 """`ks verify`: prove a ledger is sound without changing it.
 
-Four checks: SQLite's integrity_check; the ledger's identity (application_id and a schema
-version this release knows); the hash chain from the first entry to the last; and a replay
-of every entry into an empty copy of the schema, which must reproduce every table exactly.
+The checks: SQLite's integrity_check; the ledger's identity (application_id and a schema
+version this release knows); its schema objects (tables, indexes, triggers, views) against
+those this release's migrations build; the hash chain from the first entry to the last, and
+that it carries every head hash kept from before; and a replay of every entry into an empty
+copy of this release's schema, which must reproduce every table exactly.
+
+Nothing of the checked file's own schema is trusted: a trigger added to the file would
+otherwise run during the replay too, and reproduce whatever it forged.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import tempfile
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kerjasama_cli import db, events, queries
+from kerjasama_cli.errors import InvalidInput
 
 # The tables that entries project into, with the columns that order their rows.
 PROJECTED = {
@@ -30,6 +38,13 @@ PROJECTED = {
     "evaluation": "id",
 }
 MAX_LINES_PER_CHECK = 20
+# The schema this release's migrations build, as SQL statements, so that verify need not
+# import Alembic and SQLAlchemy and run every migration (about a second). A test checks that
+# it is what the migrations build; if its revision is not this release's, it is rebuilt.
+SCHEMA_FILE = Path(__file__).parent / "data" / "schema.sql"
+SCHEMA_FILE_HEADER = "-- ks schema {revision}: what this release's migrations build; "
+HEAD_HASH = re.compile(r"[0-9a-fA-F]{64}")
+HEAD_HASH_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{64}(?![0-9A-Za-z])")
 
 
 @dataclass
@@ -41,6 +56,7 @@ class Report:
     entries: int = 0
     head: str = events.GENESIS_HASH
     problems: list[str] = field(default_factory=list)
+    heads_checked: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -53,24 +69,67 @@ class Report:
             "schema": self.schema,
             "entries": self.entries,
             "head": self.head,
+            "heads_checked": self.heads_checked,
             "problems": self.problems,
         }
 
 
-def verify(path: Path, replay: bool = True) -> Report:
+def verify(path: Path, replay: bool = True, heads: Sequence[str] = ()) -> Report:
     """Check the ledger at `path`, opened read-only; raises LedgerError if it is not one.
 
-    Without `replay`, only integrity and the hash chain: seconds rather than minutes.
+    `heads` are head hashes kept from before (see `parse_head`): each must be carried by an
+    entry of the chain. Without `replay`, everything but the replay: seconds, not minutes.
     """
-    report = Report(str(path))
+    report = Report(str(path), heads_checked=list(dict.fromkeys(heads)))
+    expected = expected_statements()
     with db.reader(path) as conn:
         conn.text_factory = _lenient_text
         report.schema = db.schema_revision(conn, path)
-        _integrity(conn, report)
-        _chain(conn, report)
-        if replay and report.ok:  # replaying a damaged chain would only repeat its problems
-            _replay(conn, path, report)
+        damaged = _integrity(conn)
+        _add(report, damaged)
+        _add(report, schema_differences(schema_objects(conn), _objects_of(expected)))
+        not_carried = set(report.heads_checked) - {events.GENESIS_HASH}  # every chain's start
+        broken = _chain(conn, report, not_carried)
+        _add(report, broken)
+        _add(report, [_head_problem(h) for h in report.heads_checked if h in not_carried])
+        if replay and not damaged and not broken:  # replaying a damaged chain repeats it
+            _replay(conn, path, expected, report)
     return report
+
+
+def parse_head(text: str) -> str:
+    """A head hash given on the command line: exactly 64 hexadecimal digits."""
+    if not HEAD_HASH.fullmatch(text.strip()):
+        raise InvalidInput(
+            f"{text!r} is not a head hash: a head hash is 64 hexadecimal digits, "
+            "as ks db head prints"
+        )
+    return text.strip().lower()
+
+
+def read_heads(path: Path) -> list[str]:
+    """The head hashes kept in a file, one a line: blank lines and `#` comments are skipped,
+    and a line may carry text around its hash (a line of `ks verify`, `ks db backup` or a
+    report's footer), but not two hashes."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInput(f"cannot read the heads file {path}: {reason}") from None
+    heads = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        found = HEAD_HASH_IN_TEXT.findall(line)
+        if len(found) != 1:
+            what = "no head hash" if not found else "more than one head hash"
+            raise InvalidInput(
+                f"{path} line {number} has {what} (64 hexadecimal digits); "
+                "put one hash on each line, or start the line with # to skip it"
+            )
+        heads.append(found[0].lower())
+    return heads
 
 
 def _lenient_text(data: bytes) -> str:
@@ -78,43 +137,50 @@ def _lenient_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _integrity(conn: sqlite3.Connection, report: Report) -> None:
+def _integrity(conn: sqlite3.Connection) -> list[str]:
     rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-    if rows != ["ok"]:
-        report.problems.extend(f"integrity: {r}" for r in rows[:MAX_LINES_PER_CHECK])
+    found = [] if rows == ["ok"] else [f"integrity: {r}" for r in rows]
     for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
-        report.problems.append(f"integrity: {table} row {rowid} points to a missing {parent}")
+        found.append(f"integrity: {table} row {rowid} points to a missing {parent}")
+    return found
 
 
-def _chain(conn: sqlite3.Connection, report: Report) -> None:
+ENTRY_COLUMNS = "seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash"
+
+
+def _chain(conn: sqlite3.Connection, report: Report, not_carried: set[str]) -> list[str]:
+    """The chain's problems; removes from `not_carried` each hash an entry carries."""
     expected_seq, previous = 1, events.GENESIS_HASH
     found: list[str] = []
-    rows = conn.execute(
-        "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash "
-        "FROM entry ORDER BY seq"
-    )
-    for seq, at, by, action, key, payload, prev_hash, digest in rows:
-        report.entries += 1
-        if seq != expected_seq:
-            found.append(f"chain: entry {seq} follows entry {expected_seq - 1} (entries missing)")
-        if prev_hash != previous:
-            found.append(f"chain: entry {seq} does not follow the entry before it")
-        if digest != events.entry_hash(prev_hash, seq, at, by, action, key, payload):
-            found.append(f"chain: entry {seq} was changed after it was recorded")
-        expected_seq, previous = seq + 1, digest
+    try:
+        rows = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entry ORDER BY seq")
+        for seq, at, by, action, key, payload, prev_hash, digest in rows:
+            report.entries += 1
+            if seq != expected_seq:
+                found.append(
+                    f"chain: entry {seq} follows entry {expected_seq - 1} (entries missing)"
+                )
+            if prev_hash != previous:
+                found.append(f"chain: entry {seq} does not follow the entry before it")
+            if digest != events.entry_hash(prev_hash, seq, at, by, action, key, payload):
+                found.append(f"chain: entry {seq} was changed after it was recorded")
+            not_carried.discard(digest)
+            expected_seq, previous = seq + 1, digest
+    except sqlite3.OperationalError as exc:  # the entry table itself altered: see schema
+        found.append(f"chain: the entries cannot be read ({exc})")
     report.head = previous
-    _add(report, found)
+    return found
 
 
-def _replay(conn: sqlite3.Connection, path: Path, report: Report) -> None:
-    """Apply every entry to an empty copy of the schema and compare the tables."""
-    schema = [
-        sql
-        for (sql,) in conn.execute(
-            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY type = 'table' DESC, rowid"
-        )
-    ]
+def _head_problem(head: str) -> str:
+    return (
+        f"head: no entry of the chain carries the kept head {head}: the ledger was rewritten "
+        "after that hash was kept, or the hash is another ledger's"
+    )
+
+
+def _replay(conn: sqlite3.Connection, path: Path, schema: list[str], report: Report) -> None:
+    """Apply every entry to an empty copy of this release's schema and compare the tables."""
     with tempfile.TemporaryDirectory(prefix="ks-verify-") as scratch:
         replica = sqlite3.connect(Path(scratch) / "replay.sqlite", uri=True)
         try:
@@ -124,12 +190,11 @@ def _replay(conn: sqlite3.Connection, path: Path, report: Report) -> None:
             for statement in schema:
                 replica.execute(statement)
             sql = queries.sqlite_sql(replica)
-            entries = conn.execute(
-                "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, "
-                "prev_hash, hash FROM entry ORDER BY seq"
-            )
+            entries = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entry ORDER BY seq")
             for entry in entries:
-                replica.execute("INSERT INTO entry VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entry)
+                replica.execute(
+                    f"INSERT INTO entry ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entry
+                )
                 try:
                     events.apply(sql, entry[0], entry[3], json.loads(entry[5]))
                 except (LookupError, ValueError, KeyError, sqlite3.Error) as exc:
@@ -156,20 +221,30 @@ def _attach(replica: sqlite3.Connection, path: Path) -> None:
 
 
 def _differences(replica: sqlite3.Connection, table: str, order: str) -> list[str]:
+    expected = [row[1] for row in replica.execute(f"PRAGMA main.table_info({table})")]
+    present = {row[1] for row in replica.execute(f"PRAGMA ledger.table_info({table})")}
+    if not set(expected) <= present:
+        return []  # a table or column missing from the file: the schema check names it
+    # This release's columns, by name: an extra column in the file is the schema check's.
+    columns = ", ".join(_quoted(c) for c in expected)
     found = []
     for label, left, right in (
         ("not explained by any entry", "ledger", "main"),
         ("missing, though the entries record it", "main", "ledger"),
     ):
         rows = replica.execute(
-            f"SELECT * FROM (SELECT * FROM {left}.{table} EXCEPT SELECT * FROM {right}.{table}) "
-            f"ORDER BY {order}"
+            f"SELECT * FROM (SELECT {columns} FROM {left}.{table} "
+            f"EXCEPT SELECT {columns} FROM {right}.{table}) ORDER BY {order}"
         ).fetchall()
         for row in rows[:MAX_LINES_PER_CHECK]:
             found.append(f"replay: {table} row {_row(row)} is {label}")
         if len(rows) > MAX_LINES_PER_CHECK:
             found.append(f"replay: {table}: {len(rows) - MAX_LINES_PER_CHECK} more such rows")
     return found
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _row(row: tuple[object, ...]) -> str:
@@ -181,3 +256,241 @@ def _add(report: Report, found: list[str]) -> None:
     report.problems.extend(found[:MAX_LINES_PER_CHECK])
     if len(found) > MAX_LINES_PER_CHECK:
         report.problems.append(f"... and {len(found) - MAX_LINES_PER_CHECK} more problems")
+
+
+# The schema: this release's, and how a file's is compared with it.
+
+
+def expected_statements() -> list[str]:
+    """The SQL statements that build this release's schema, tables first."""
+    with suppress(FileNotFoundError):
+        text = SCHEMA_FILE.read_text(encoding="utf-8")
+        if text.startswith(SCHEMA_FILE_HEADER.format(revision=db.SCHEMA_HEAD)):
+            return _statements(text)
+    return build_statements()  # a release whose file was not regenerated: slower, still right
+
+
+def build_statements() -> list[str]:
+    """Run this release's migrations into a scratch ledger, as a first write does, and read
+    back what they built."""
+    with tempfile.TemporaryDirectory(prefix="ks-schema-") as scratch:
+        path = Path(scratch) / "schema.sqlite"
+        db.write(path, lambda sql: None)
+        conn = sqlite3.connect(path)
+        try:
+            return [
+                sql
+                for (sql,) in conn.execute(
+                    "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+                    "AND name NOT LIKE 'sqlite_%' ORDER BY type = 'table' DESC, rowid"
+                )
+            ]
+        finally:
+            conn.close()
+
+
+def write_schema_file() -> None:
+    """Regenerate SCHEMA_FILE after adding a migration:
+    python -c 'from kerjasama_cli import verify; verify.write_schema_file()'"""
+    header = SCHEMA_FILE_HEADER.format(revision=db.SCHEMA_HEAD)
+    body = "".join(f"{statement};\n\n" for statement in build_statements())
+    SCHEMA_FILE.write_text(
+        f"{header}written by verify.write_schema_file, checked by the tests.\n\n{body}",
+        encoding="utf-8",
+    )
+
+
+def _statements(text: str) -> list[str]:
+    statements, current = [], ""
+    for line in text.splitlines(keepends=True):
+        if not current and line.startswith("--"):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip().removesuffix(";"))
+            current = ""
+    return statements
+
+
+def _objects_of(statements: Iterable[str]) -> dict[tuple[str, str], SchemaObject]:
+    conn = sqlite3.connect(":memory:")
+    try:
+        for statement in statements:
+            conn.execute(statement)
+        return schema_objects(conn)
+    finally:
+        conn.close()
+
+
+def expected_schema_objects() -> dict[tuple[str, str], SchemaObject]:
+    """This release's schema objects, by (type, name)."""
+    return _objects_of(expected_statements())
+
+
+@dataclass(frozen=True)
+class SchemaObject:
+    """A table, index, trigger or view, reduced to what it means: SQL in normalised tokens,
+    and a table's columns (in order) and constraints (in any order, names ignored)."""
+
+    kind: str
+    name: str
+    table: str
+    tokens: tuple[str, ...] = ()
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    constraints: frozenset[tuple[str, ...]] = frozenset()
+
+
+# SQLite's own bookkeeping: statistics that ANALYZE writes, AUTOINCREMENT's counters, and the
+# indexes of UNIQUE and PRIMARY KEY constraints (no SQL: the table's constraints say them).
+def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], SchemaObject]:
+    """The schema objects of `conn`'s main database, by (type, name)."""
+    found = {}
+    rows = conn.execute(
+        "SELECT type, name, tbl_name, sql FROM main.sqlite_master WHERE sql IS NOT NULL "
+        "AND name NOT LIKE 'sqlite^_stat%' ESCAPE '^' AND name != 'sqlite_sequence'"
+    )
+    for kind, name, table, sql in rows:
+        tokens = _tokens(sql)
+        if kind == "table":
+            found[(kind, name)] = _table(name, tokens)
+        else:
+            found[(kind, name)] = SchemaObject(kind, name, table, tokens)
+    return found
+
+
+_TOKEN = re.compile(
+    r"""\s+|--[^\n]*|/\*.*?(?:\*/|$)
+    |(?P<string>'(?:[^']|'')*')
+    |"(?P<double>(?:[^"]|"")*)"|`(?P<back>(?:[^`]|``)*)`|\[(?P<bracket>[^\]]*)\]
+    |(?P<word>[^\s'"`\[\]()<>=!|,;.+*/%&~-]+)
+    |(?P<op>\|\||<=|>=|==|!=|<>|<<|>>|[^\s])""",
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def _tokens(sql: str) -> tuple[str, ...]:
+    """SQL as tokens: keywords and identifiers in lower case and unquoted (SQLite compares
+    them without regard to case or quotes), strings as written, whitespace and comments gone."""
+    tokens = []
+    for match in _TOKEN.finditer(sql):
+        if match["string"] is not None:
+            tokens.append(match["string"])
+        elif match["double"] is not None:
+            tokens.append(match["double"].replace('""', '"').lower())
+        elif match["back"] is not None:
+            tokens.append(match["back"].replace("``", "`").lower())
+        elif match["bracket"] is not None:
+            tokens.append(match["bracket"].lower())
+        elif match["word"] is not None or match["op"] is not None:
+            tokens.append(match.group().lower())
+    return tuple(tokens)
+
+
+TABLE_CONSTRAINTS = ("primary", "unique", "check", "foreign")
+
+
+def _table(name: str, tokens: tuple[str, ...]) -> SchemaObject:
+    """A CREATE TABLE split into its columns, its constraints, and what follows them."""
+    if "(" not in tokens:  # CREATE TABLE ... AS SELECT: never ours
+        return SchemaObject("table", name, name, tokens)
+    start = tokens.index("(")
+    items: list[list[str]] = [[]]
+    depth, end = 0, len(tokens)
+    for i in range(start + 1, len(tokens)):
+        token = tokens[i]
+        if token == ")" and depth == 0:
+            end = i
+            break
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        if token == "," and depth == 0:
+            items.append([])
+        else:
+            items[-1].append(token)
+    columns, constraints = [], set()
+    for item in items:
+        unnamed = _without_constraint_names(item)
+        if not unnamed:
+            continue
+        if unnamed[0] in TABLE_CONSTRAINTS:
+            constraints.add(tuple(unnamed))
+        else:
+            columns.append((unnamed[0], tuple(unnamed[1:])))
+    options = tokens[end + 1 :]  # WITHOUT ROWID, STRICT
+    return SchemaObject("table", name, name, options, tuple(columns), frozenset(constraints))
+
+
+def _without_constraint_names(item: list[str]) -> list[str]:
+    """Constraint names say nothing about what is stored: Alembic's batch mode keeps them,
+    but an honest rename would not change the ledger."""
+    kept, skip = [], 0
+    for token in item:
+        if skip:
+            skip -= 1
+        elif token == "constraint":
+            skip = 1
+        else:
+            kept.append(token)
+    return kept
+
+
+KIND_ORDER = {"table": 0, "index": 1, "trigger": 2, "view": 3}
+
+
+def schema_differences(
+    found: dict[tuple[str, str], SchemaObject], expected: dict[tuple[str, str], SchemaObject]
+) -> list[str]:
+    """One line for each object missing, extra or altered in `found`."""
+    problems = []
+    for key in sorted(found.keys() | expected.keys(), key=lambda k: (KIND_ORDER.get(k[0], 9), k)):
+        kind, name = key
+        have, want = found.get(key), expected.get(key)
+        if have is None:
+            problems.append(f"schema: {kind} {name} is missing")
+        elif want is None:
+            on = f" on {have.table}" if kind in ("index", "trigger") else ""
+            problems.append(f"schema: {kind} {name}{on} is not part of this release's schema")
+        elif kind == "table":
+            problems.extend(_table_differences(have, want))
+        elif have != want:
+            on = f" on {have.table}" if kind in ("index", "trigger") else ""
+            problems.append(f"schema: {kind} {name}{on} is altered")
+    return problems
+
+
+def _table_differences(have: SchemaObject, want: SchemaObject) -> list[str]:
+    table, problems = f"schema: table {have.name}", []
+    has, wants = dict(have.columns), dict(want.columns)
+    for column, definition in want.columns:
+        if column not in has:
+            problems.append(f"{table} has no column {column}")
+        elif has[column] != definition:
+            problems.append(
+                f"{table}'s column {column} is altered ({_sql(has[column])}; "
+                f"this release: {_sql(definition)})"
+            )
+    for column, _ in have.columns:
+        if column not in wants:
+            problems.append(
+                f"{table} has a column {column} that is not part of this release's schema"
+            )
+    shared = [c for c, _ in have.columns if c in wants]
+    if not problems and shared != [c for c, _ in want.columns if c in has]:
+        problems.append(f"{table}'s columns are not in this release's order")
+    for constraint in sorted(want.constraints - have.constraints):
+        problems.append(f"{table} lacks the constraint {_sql(constraint)}")
+    for constraint in sorted(have.constraints - want.constraints):
+        problems.append(
+            f"{table} has a constraint {_sql(constraint)} that is not part of this release's schema"
+        )
+    if have.tokens != want.tokens:
+        problems.append(
+            f"{table}'s options are altered ({' '.join(have.tokens) or 'none'}; "
+            f"this release: {' '.join(want.tokens) or 'none'})"
+        )
+    if not problems and have != want:
+        problems.append(f"{table} is altered")
+    return problems
+
+
+def _sql(tokens: Sequence[str]) -> str:
+    return " ".join(tokens) or "no type"

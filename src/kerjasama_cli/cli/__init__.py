@@ -13,6 +13,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every refusal becomes one line on stderr and an exit code."""
+    _survive_any_encoding()
     from kerjasama_cli import i18n
 
     i18n.setup()  # before anything is built, so that Click's own texts are translated too
@@ -50,6 +51,22 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def _survive_any_encoding() -> None:
+    """On a stream that cannot carry all of Unicode, write '?' for what it cannot carry.
+
+    Under LANG=...ISO-8859-1 or PYTHONIOENCODING=latin-1 a "—" or a "…" would otherwise end
+    a report or a table half-way. Files written by --out are UTF-8 and are not affected.
+    """
+    import codecs  # already loaded by the interpreter: costs nothing
+
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or getattr(stream, "errors", None) != "strict":
+            continue  # a stream someone already made lenient keeps its choice
+        if codecs.lookup(encoding).name != "utf-8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 def _reader_went_away() -> None:
     """The reader (head, less) closed the pipe: what was asked is done, so exit quietly, 0."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -72,7 +89,11 @@ def _refuse_undecodable(args: list[str]) -> None:
 def _fail(text: str, code: int) -> None:
     import re
 
-    first_line = " ".join(text.split("\n"))
+    from kerjasama_cli.render import visible
+
+    # A refusal may quote ledger text (a party's name) or input: shown visibly, it can
+    # neither steer the terminal nor forge a second line.
+    first_line = visible(" ".join(text.split("\n")))
     # A 20,000-character argument quoted back would bury the message: show its start.
     first_line = re.sub(
         r"[^\s'\"]{201,}", lambda m: f"{m.group()[:80]}… ({len(m.group())} characters)", first_line

@@ -1,4 +1,8 @@
-"""`ks add-agreement`, `ks sign`, `ks handover`, `ks list` and `ks show`."""
+"""`ks add-agreement`, `ks sign`, `ks handover`, `ks list` and `ks show`.
+
+stdout carries data only: the new key of add-agreement (so `KEY=$(ks add-agreement ...)`
+works), lists and details. Every confirmation goes to stderr, and says the date it recorded.
+"""
 
 from datetime import date
 from enum import StrEnum
@@ -17,6 +21,7 @@ from kerjasama_cli.cli.app import (
     Format,
     FormatOption,
     Kind,
+    KindOption,
     NumbersOption,
     PlaceOption,
     ProvinceOption,
@@ -26,6 +31,7 @@ from kerjasama_cli.cli.app import (
     app,
     parse_date_option,
     reading,
+    recorded_on,
     write,
 )
 
@@ -49,6 +55,7 @@ def add_agreement(
             "--kind",
             "-k",
             help="ksb (Kesepakatan Bersama), pks (Perjanjian Kerja Sama) or addendum.",
+            case_sensitive=False,
         ),
     ],
     title: Annotated[
@@ -81,7 +88,12 @@ def add_agreement(
     years: YearsOption = None,
     fmt: Annotated[
         CreatedFormat,
-        typer.Option("--format", "-f", help="text prints the new key; json the whole agreement."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="text prints the new key; json the whole agreement.",
+            case_sensitive=False,
+        ),
     ] = CreatedFormat.text,
 ) -> None:
     """Record a new KSB or PKS and print its key.
@@ -125,12 +137,16 @@ def add_agreement(
     if fmt is CreatedFormat.json:
         render.write_json(detail)
     else:
-        print(key)
+        render.say(key)
     names = " and ".join(p["party"] for p in detail["parties"])
+    agreed = recorded_on(date.fromisoformat(detail["date"]), agreed_on is not None)
     if already:
-        render.message(f"already recorded as {key}: {detail['title']} ({names}); nothing added")
+        render.message(
+            f"already recorded as {key}: {detail['title']} ({names}), agreed on {agreed}; "
+            "nothing added"
+        )
     else:
-        render.message(f"recorded {key}: {detail['title']} ({names})")
+        render.message(f"recorded {key}: {detail['title']} ({names}), agreed on {agreed}")
 
 
 @app.command("sign")
@@ -185,13 +201,14 @@ def sign(
     for text in result.warnings:
         render.warning(text)
     state = "now in force" if result.in_force else "still awaiting signatures"
+    on_day = recorded_on(result.signed_on, signed_on is not None)
     if result.already:
-        print(
-            f"{result.key} was already signed by {result.party} on {result.signed_on}; "
+        render.message(
+            f"{result.key} was already signed by {result.party} on {on_day}; "
             f"nothing added ({state})"
         )
     else:
-        print(f"{result.key} signed by {result.party} on {result.signed_on.isoformat()}; {state}")
+        render.message(f"{result.key} signed by {result.party} on {on_day}; {state}")
 
 
 @app.command("handover")
@@ -233,7 +250,7 @@ def handover(
     \b
         ks handover KSB-2022-0001 PKS-2022-0001 PKS-2022-0002 --to jatim --date "11 Agustus 2022" --place Surabaya
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     handed_on = parse_date_option("--date", on)
     results = write(
@@ -242,7 +259,10 @@ def handover(
     )
     for item in results:
         done = "was already recorded as handed over" if item.already else "handed over"
-        print(f"{item.key} {done}, waiting at {', '.join(item.waiting_at)}")
+        on_day = recorded_on(item.handed_on, handed_on is not None)
+        render.message(
+            f"{item.key} {done} to {item.to} on {on_day}, waiting at {', '.join(item.waiting_at)}"
+        )
 
 
 LIST_COLUMNS = [
@@ -258,9 +278,10 @@ LIST_COLUMNS = [
 def list_command(
     ctx: typer.Context,
     province: ProvinceOption = None,
-    kind: Annotated[Kind | None, typer.Option("--kind", "-k", help="Only KSB or only PKS.")] = None,
+    kind: KindOption = None,
     state: Annotated[
-        Status | None, typer.Option("--status", "-s", help="Only agreements in this state.")
+        Status | None,
+        typer.Option("--status", "-s", help="Only agreements in this state.", case_sensitive=False),
     ] = None,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
@@ -295,8 +316,10 @@ def list_command(
                     ("date", ""),
                     ("start", ""),
                     ("end", ""),
+                    ("ends_on", ""),  # the end the term gives (--end, or --years counted)
                     ("signed", ""),
                     ("parties", ""),
+                    ("numbers", ""),
                 ],
             )
         else:
@@ -304,10 +327,13 @@ def list_command(
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """One agreement as one line: its parties, and their numbers in the same order (empty
+    where a party has none yet), each joined by "; "."""
     parties = row["parties"]
     return {
         **row,
         "parties": "; ".join(p["party"] for p in parties),
+        "numbers": "; ".join(p["number"] or "" for p in parties),
         "signed_of": f"{row['signed']}/{len(parties)}",
     }
 
@@ -320,12 +346,18 @@ def show(
     ],
     as_of: AsOfOption = None,
     fmt: Annotated[
-        DetailFormat, typer.Option("--format", "-f", help="table (plain text in a pipe) or json.")
+        DetailFormat,
+        typer.Option(
+            "--format", "-f", help="table (plain text in a pipe) or json.", case_sensitive=False
+        ),
     ] = DetailFormat.table,
 ) -> None:
     """Show one agreement in full.
 
     Parties, their numbers and signatures, handovers, the parent KSB and its PKS.
+
+    An agreement withdrawn as recorded in error (ks void KEY) is still shown, for the
+    record, with status withdrawn and the reason.
 
     Example:
 
@@ -344,12 +376,25 @@ def show(
 
 
 def _print_detail(detail: dict[str, Any]) -> None:
-    """One agreement as indented text: it fits any terminal width and reads the same in a pipe."""
+    """One agreement as indented text: it fits any terminal width and reads the same in a pipe.
+
+    Each line is shown visibly: a value with a newline or an ESC sequence (a ledger edited by
+    hand) stays on its own line and cannot steer the terminal.
+    """
+    from kerjasama_cli import render
+
     lines = [
         f"{detail['key']}  {detail['title']}",
         f"  status:  {detail['status']}",
         f"  agreed:  {detail['date']}" + (f" in {detail['place']}" if detail["place"] else ""),
     ]
+    if detail.get("withdrawn"):
+        w = detail["withdrawn"]
+        lines.insert(
+            2,
+            f"  withdrawn: {w['reason']} (entry {w['entry']}, recorded {w['recorded_at'][:10]} "
+            f"by {w['recorded_by']}); it counts nowhere",
+        )
     if detail.get("in_force_since"):
         lines.append(f"  in force since {detail['in_force_since']}")
     term = _term(detail)
@@ -393,7 +438,7 @@ def _print_detail(detail: dict[str, Any]) -> None:
     if detail.get("evaluation"):
         e = detail["evaluation"]
         lines.append(f"latest evaluation ({e['date']}): {e['recommendation']}; {e['finding']}")
-    print("\n".join(lines))
+    print("\n".join(render.visible(line) for line in lines))
 
 
 def _term(detail: dict[str, Any]) -> str:

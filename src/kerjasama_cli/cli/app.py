@@ -2,6 +2,7 @@
 
 import getpass
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,10 +63,28 @@ class Settings:
 
 
 def _os_user() -> str:
+    """The OS user's name as `recorded_by` stores it: control characters shown visibly.
+
+    $LOGNAME and $USER are not checked like --by: refusing every write because of a strange
+    name in the environment would lock the user out, so a name with an ESC sequence or a
+    line break is recorded in its visible form (`\\x1b[2J`) instead; --by sets another name.
+    """
+    from kerjasama_cli.ledger import text_value
+    from kerjasama_cli.render import visible
+
     try:
-        return getpass.getuser()
+        name = getpass.getuser()
     except (KeyError, OSError):
-        return os.environ.get("USER") or "unknown"
+        name = os.environ.get("USER") or ""
+    return text_value("--by", visible(name)) or "unknown"
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version  # only here: it costs a few milliseconds
+
+        print(f"ks {version('kerjasama_cli')}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -87,6 +106,16 @@ def global_options(
             "--by", envvar="KS_BY", metavar="NAME", help="Who is recording [default: your OS user]."
         ),
     ] = None,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_show_version,
+            expose_value=False,
+            help="Print the version of ks and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Ledger of cooperation agreements between Indonesian regional governments."""
     ctx.obj = Settings(db=db, by=by)
@@ -143,7 +172,16 @@ def parse_date_option(label: str, value: str | None) -> date | None:
 
 FormatOption = Annotated[
     Format,
-    typer.Option("--format", "-f", help="table on a terminal (plain text in a pipe), json or csv."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="table on a terminal (plain text in a pipe), json or csv.",
+        case_sensitive=False,  # every choice is accepted in any case: --format JSON
+    ),
+]
+KindOption = Annotated[
+    Kind | None,
+    typer.Option("--kind", "-k", help="Only KSB or only PKS.", case_sensitive=False),
 ]
 ProvinceOption = Annotated[
     str | None,
@@ -163,6 +201,17 @@ AsOfOption = Annotated[
 ]
 DATE_FORMATS = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022"
 DATE_HELP = f"{DATE_FORMATS} [default: today]"
+
+
+def recorded_on(day: date, given: bool) -> str:
+    """A recorded date as confirmations say it; one left to default says so, since staff
+    entering an old document would otherwise not notice it was recorded as of today."""
+    return (
+        day.isoformat()
+        if given
+        else f"{day.isoformat()} (today; pass --date for an older document)"
+    )
+
 
 # The details of an agreement, as add-agreement, amend and renew take them.
 PlaceOption = Annotated[
@@ -212,7 +261,13 @@ def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
 
     options = settings(ctx)
     actor = options.actor()
-    return db.write(options.path, lambda sql: operation(sql, actor))
+    return db.write(options.path, lambda sql: operation(sql, actor), created=_say_created)
+
+
+def _say_created(path: Path) -> None:
+    """A first write made a ledger: say where, since a default path is easily not the
+    one meant (stderr, so stdout keeps only what the command prints)."""
+    print(f"ks: created a new ledger at {path.absolute()}", file=sys.stderr)
 
 
 # Register the commands, in the order --help lists them (each module imports only typer

@@ -1,4 +1,4 @@
-"""`ks db path|status|backup|upgrade`: where the ledger is, what it holds, a safe copy."""
+"""`ks db path|status|head|backup|upgrade`: where the ledger is, what it holds, a safe copy."""
 
 import json
 from enum import StrEnum
@@ -36,20 +36,20 @@ def path_command(ctx: typer.Context) -> None:
 def status_command(
     ctx: typer.Context,
     fmt: Annotated[
-        StatusFormat, typer.Option("--format", "-f", help="text or json.")
+        StatusFormat, typer.Option("--format", "-f", help="text or json.", case_sensitive=False)
     ] = StatusFormat.text,
 ) -> None:
     """Show the ledger's size, counts, schema version and head hash.
 
-    Keep the head hash somewhere else: `ks verify` on a later copy proves nothing before it
-    was rewritten.
+    Keep the head hash somewhere else (`ks db head` prints it alone): `ks verify --head HASH`
+    later shows whether the ledger was rewritten since.
 
     Example:
 
     \b
         ks db status
     """
-    from kerjasama_cli import db, queries
+    from kerjasama_cli import db, queries, render
 
     path = settings(ctx).path
     with reading(ctx) as sql:
@@ -64,7 +64,29 @@ def status_command(
     else:
         width = max(len(k) for k in status)
         for name, value in status.items():
-            print(f"{name:<{width}}  {value if value is not None else '-'}")
+            render.say(f"{name:<{width}}  {value if value is not None else '-'}")
+
+
+@db_app.command("head")
+def head_command(ctx: typer.Context) -> None:
+    """Print the head hash alone: the hash of the last entry, to keep somewhere else.
+
+    A ledger rewritten after that no longer leads to it: `ks verify --head HASH` (or
+    `--heads FILE`) then says so. A ledger without entries prints the chain's start, 64
+    zeros. Keep the hashes where whoever could rewrite the ledger cannot: cron mails
+    whatever a job prints.
+
+    Example:
+
+    \b
+        ks db head >> /mnt/arsip/ks-heads.txt
+        ks verify --heads /mnt/arsip/ks-heads.txt
+    """
+    from kerjasama_cli import events
+
+    with reading(ctx) as sql:
+        _, head = events.head(sql)
+    print(head)
 
 
 @db_app.command("backup")
@@ -76,7 +98,9 @@ def backup_command(
     """Write a consistent copy of the ledger, even while others write, and verify it.
 
     Uses SQLite's backup API (never a file copy, which can catch a write half-done), then
-    runs the checks of `ks verify` on the copy before putting it in place.
+    runs the checks of `ks verify` on the copy before putting it in place. DEST is never the
+    ledger or its -wal, -shm or -journal; a DEST replaced with --force keeps its permissions,
+    and is left as it was if the copy fails (a full disk exits 3).
 
     Example:
 

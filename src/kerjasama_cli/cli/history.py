@@ -3,6 +3,7 @@
 import json
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -46,7 +47,10 @@ def log_command(
         typer.Option("--since", metavar="DATE", help="Only entries recorded on or after DATE."),
     ] = None,
     fmt: Annotated[
-        LogFormat, typer.Option("--format", "-f", help="table (plain text in a pipe) or json.")
+        LogFormat,
+        typer.Option(
+            "--format", "-f", help="table (plain text in a pipe) or json.", case_sensitive=False
+        ),
     ] = LogFormat.table,
 ) -> None:
     """Show the history of every change.
@@ -87,8 +91,8 @@ def void_command(
         str,
         typer.Argument(
             metavar="ENTRY|KEY",
-            help="The entry number (from ks log) of a signature or handover, or an agreement "
-            "key with --party for that party's signature.",
+            help="An entry number from ks log; or an agreement key: alone, to withdraw the "
+            "agreement, or with --party for that party's signature.",
         ),
     ],
     reason: Annotated[
@@ -101,20 +105,36 @@ def void_command(
 ) -> None:
     """Reverse a mistaken entry, in the open.
 
-    A signature, handover, termination, activity or evaluation can be voided. The original
-    entry and the reversal both stay in the history; a voided signature means the agreement
-    waits for that party again.
+    A KEY without --party withdraws the agreement recorded in error, with all its
+    signatures and handovers: it leaves pending, lists and reports, ks show and ks log
+    still show it, and its key is never given again. A KSB with PKS or addenda under it,
+    or an agreement with a renewal, is withdrawn only after them.
+
+    A KEY with --party voids that party's signature: the agreement waits for that party
+    again. An ENTRY number voids that signature, handover, termination, activity or
+    evaluation. The original entry and the reversal both stay in the history.
 
     Examples:
 
     \b
+        ks void PKS-2022-0008 --reason "the same PKS was recorded twice"
         ks void KSB-2022-0001 --party jatim --reason "signed by the Wakil Gubernur, not the Gubernur"
         ks void 42 --reason "handed to the wrong office"
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     done = write(ctx, lambda sql, actor: ledger.void(sql, actor, target, reason, party))
-    print(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
+    if done.action == "agreement.add" and done.already:
+        render.message(f"{done.key} was already withdrawn as entry {done.seq}; nothing added")
+    elif done.action == "agreement.add":
+        render.message(
+            f"withdrew {done.key} as entry {done.seq}: it no longer counts in pending, lists "
+            "or reports; ks show and ks log keep it"
+        )
+    elif done.already:
+        render.message(f"entry {done.target} was already voided as entry {done.seq}; nothing added")
+    else:
+        render.message(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
 
 
 @app.command("amend")
@@ -149,7 +169,7 @@ def amend_command(
         ks amend KSB-2022-0001 --title "Kerja Sama Pembangunan Daerah Berkelanjutan" --reason "typo in the title"
         ks amend PKS-2022-0003 --number disdik-jatim=421/55/101.1/2022 --reason "number was left out"
     """
-    from kerjasama_cli import ledger, queries
+    from kerjasama_cli import ledger, queries, render
 
     numbers = ledger.parse_numbers(number or [])
     payload = write(
@@ -168,7 +188,7 @@ def amend_command(
             years,
         ),
     )
-    print(queries.describe("agreement.amend", payload))
+    render.message(queries.describe("agreement.amend", payload))
 
 
 class VerifyFormat(StrEnum):
@@ -179,36 +199,67 @@ class VerifyFormat(StrEnum):
 @app.command("verify")
 def verify_command(
     ctx: typer.Context,
+    head: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--head",
+            metavar="HASH",
+            help="A head hash kept from before (ks db head): some entry must carry it. Repeatable.",
+        ),
+    ] = None,
+    heads: Annotated[
+        Path | None,
+        typer.Option(
+            "--heads",
+            metavar="FILE",
+            help="A file of kept head hashes, one a line (# comments and blank lines skipped).",
+        ),
+    ] = None,
     fmt: Annotated[
-        VerifyFormat, typer.Option("--format", "-f", help="text or json.")
+        VerifyFormat, typer.Option("--format", "-f", help="text or json.", case_sensitive=False)
     ] = VerifyFormat.text,
 ) -> None:
     """Check that the ledger is sound.
 
     Exits 1 with one line per problem if it is not.
 
-    Checks SQLite's integrity, that the file is a ks ledger of a known version, the hash
-    chain from the first entry to the last, and that replaying every entry reproduces every
-    table exactly. Opens the ledger read-only and changes nothing.
+    Checks SQLite's integrity, that the file is a ks ledger of a known version, that its
+    tables, indexes, triggers and views are exactly this release's, the hash chain from the
+    first entry to the last, and that replaying every entry into this release's schema
+    reproduces every table exactly. Opens the ledger read-only and changes nothing.
+
+    A ledger rewritten whole (entries changed and every hash recomputed) is consistent in
+    itself: only a head hash kept elsewhere from before shows it. Each --head, and each hash
+    in --heads FILE (a line may carry other text around its hash, such as a line that ks
+    verify, ks db backup or a report printed), must be carried by an entry of the chain.
 
     Examples:
 
     \b
         ks verify
-        ks --db /mnt/arsip/ledger-2024.sqlite verify --format json
+        ks verify --heads /mnt/arsip/ks-heads.txt
+        ks --db /mnt/arsip/ledger-2024.sqlite verify --head 3f5c...e1 --format json
     """
-    from kerjasama_cli import verify
+    from kerjasama_cli import render, verify
 
-    report = verify.verify(settings(ctx).path)
+    kept = [verify.parse_head(h) for h in head or []]
+    if heads is not None:
+        kept += verify.read_heads(heads)
+    report = verify.verify(settings(ctx).path, heads=kept)
     if fmt is VerifyFormat.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
-            print(problem)
+            render.say(problem)
         state = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+        found = (
+            f"; {len(report.heads_checked)} kept head(s) checked" if report.heads_checked else ""
+        )
         print(
-            f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
-            f"head {report.head}",
+            render.visible(
+                f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
+                f"head {report.head}{found}"
+            ),
             file=sys.stdout if report.ok else sys.stderr,
         )
     if not report.ok:

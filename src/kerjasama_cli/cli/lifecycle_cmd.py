@@ -1,5 +1,8 @@
 """After signing: `ks terminate`, `ks renew`, `ks expiring`, `ks idle`, `ks evaluate`,
-and `ks activity add|list`."""
+and `ks activity add|list`.
+
+Confirmations go to stderr; stdout carries data only (renew prints the new key there).
+"""
 
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -23,6 +26,7 @@ from kerjasama_cli.cli.app import (
     app,
     parse_date_option,
     reading,
+    recorded_on,
     write,
 )
 
@@ -61,11 +65,11 @@ def terminate_command(
     \b
         ks terminate PKS-2022-0006 --date 2024-03-31 --reason "diakhiri atas kesepakatan para pihak"
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
     day = _required_date("--date", on)
     done = write(ctx, lambda sql, actor: ledger.terminate(sql, actor, key, day, reason))
-    print(f"{done} terminated on {day.isoformat()}")
+    render.message(f"{done} terminated on {day.isoformat()}")
 
 
 @app.command("renew")
@@ -101,13 +105,14 @@ def renew_command(
     """
     from kerjasama_cli import ledger, render
 
+    agreed_on = parse_date_option("--date", on)
     added = write(
         ctx,
         lambda sql, actor: ledger.renew(
             sql,
             actor,
             key,
-            parse_date_option("--date", on),
+            agreed_on,
             title,
             place,
             parse_date_option("--start", start),
@@ -115,11 +120,12 @@ def renew_command(
             years,
         ),
     )
-    print(added.key)
+    render.say(added.key)
+    agreed = recorded_on(agreed_on or date.today(), agreed_on is not None)
     if added.already:
-        render.message(f"already recorded as {added.key}; nothing added")
+        render.message(f"already recorded as {added.key}, agreed on {agreed}; nothing added")
     else:
-        render.message(f"recorded {added.key}, renewing {key.upper()}")
+        render.message(f"recorded {added.key}, renewing {key.upper()}, agreed on {agreed}")
 
 
 EXPIRING_COLUMNS = [
@@ -232,7 +238,8 @@ def evaluate_command(
         str, typer.Option("--finding", metavar="TEXT", help="What the evaluation found.")
     ],
     recommendation: Annotated[
-        Recommendation, typer.Option("--recommendation", help="continue, extend or stop.")
+        Recommendation,
+        typer.Option("--recommendation", help="continue, extend or stop.", case_sensitive=False),
     ],
     on: Annotated[
         str | None,
@@ -248,14 +255,18 @@ def evaluate_command(
     \b
         ks evaluate PKS-2022-0001 --date 2023-12-15 --finding "Pertukaran data berjalan" --recommendation continue
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
-    day = parse_date_option("--date", on) or date.today()
+    given = parse_date_option("--date", on)
+    day = given or date.today()
     seq = write(
         ctx,
         lambda sql, actor: ledger.evaluate(sql, actor, key, day, finding, recommendation.value),
     )
-    print(f"evaluation of {key.upper()} recorded as entry {seq}")
+    render.message(
+        f"evaluation of {key.upper()} on {recorded_on(day, given is not None)} "
+        f"recorded as entry {seq}"
+    )
 
 
 activity_app = typer.Typer(
@@ -293,13 +304,17 @@ def activity_add(
     \b
         ks activity add PKS-2022-0001 --date 2023-03-14 --description "Bimbingan teknis interoperabilitas data" --party kominfo-jatim
     """
-    from kerjasama_cli import ledger
+    from kerjasama_cli import ledger, render
 
-    day = parse_date_option("--date", on) or date.today()
+    given = parse_date_option("--date", on)
+    day = given or date.today()
     seq = write(
         ctx, lambda sql, actor: ledger.add_activity(sql, actor, key, day, description, party)
     )
-    print(f"activity under {key.upper()} recorded as entry {seq}")
+    render.message(
+        f"activity under {key.upper()} on {recorded_on(day, given is not None)} "
+        f"recorded as entry {seq}"
+    )
 
 
 @activity_app.command("list")
@@ -324,7 +339,7 @@ def activity_list(
 
     day = parse_date_option("--as-of", as_of) or date.today()
     with reading(ctx) as sql:
-        agreement_id = queries.find_agreement(sql, key).id if key else None
+        agreement_id = queries.find_agreement(sql, key, withdrawn=True).id if key else None
         rows = lifecycle.activities(sql, agreement_id, day, _province_code(province))
         _output(iter(rows), fmt, ACTIVITY_COLUMNS, "no activities recorded")
 

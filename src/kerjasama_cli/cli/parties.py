@@ -70,13 +70,23 @@ def add(
     """Register an agency of a region, or another body.
 
     An agency (perangkat daerah) belongs to a region; --third-party registers a
-    company, university or other body, with or without a region.
+    company, university or other body, with or without a region. A name or
+    alias that only looks like another party's or a region's (a Cyrillic a, a
+    zero-width space) or like an agreement key is refused.
+
+    Names are unique within a region, so Kota Samarinda and Kota Surabaya may each
+    have a "Dinas Sosial". A name that more than one region uses is referred to with its
+    region in parentheses, "Dinas Sosial (Kota Samarinda)" (or any way of naming the
+    region: "Dinas Sosial (samarinda)", "Dinas Sosial (64.72)"); an alias is always
+    enough. A party without a region needs a name that no other party has.
 
     Examples:
 
     \b
         ks party add "Dinas Komunikasi dan Informatika Provinsi Jawa Timur" --region jatim --alias kominfo-jatim --signatory-title "Kepala Dinas"
         ks party add "Universitas Mulawarman" --third-party --region "Kota Samarinda" --alias unmul
+        ks party add "Dinas Sosial" --region "Kota Surabaya" --alias dinsos-surabaya
+        ks sign PKS-2022-0008 --party "Dinas Sosial (Kota Samarinda)"
     """
     from kerjasama_cli import ledger, render
 

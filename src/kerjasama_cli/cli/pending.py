@@ -10,7 +10,7 @@ from kerjasama_cli.cli.app import (
     AsOfOption,
     Format,
     FormatOption,
-    Kind,
+    KindOption,
     ProvinceOption,
     app,
     parse_date_option,
@@ -39,7 +39,7 @@ def pending_command(
         str | None,
         typer.Option("--party", "-P", metavar="PARTY", help="Only this party's signatures."),
     ] = None,
-    kind: Annotated[Kind | None, typer.Option("--kind", "-k", help="Only KSB or only PKS.")] = None,
+    kind: KindOption = None,
     older_than: Annotated[
         int | None,
         typer.Option(

@@ -47,23 +47,28 @@ def report_command(
     ] = None,
     province: ProvinceOption = None,
     lang: Annotated[
-        Language, typer.Option("--lang", help="id (Bahasa Indonesia) or en.")
+        Language,
+        typer.Option("--lang", help="id (Bahasa Indonesia) or en.", case_sensitive=False),
     ] = Language.id,
     fmt: Annotated[
-        ReportFormat,
+        ReportFormat | None,
         typer.Option(
             "--format",
             "-f",
-            help="md (for e-mail), html (one self-contained file), xlsx, json or csv.",
+            help="md (for e-mail), html (one self-contained file), xlsx, json or csv. "
+            "Default: the one FILE's extension names (.md, .html, .xlsx, .json, .csv), else md.",
+            show_default=False,
+            case_sensitive=False,
         ),
-    ] = ReportFormat.md,
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
             "--out",
             "-o",
             metavar="FILE",
-            help="Write to FILE atomically instead of stdout (xlsx needs it).",
+            help="Write to FILE atomically instead of stdout (xlsx needs it), as UTF-8; "
+            "never onto the ledger; a FILE replaced keeps its permissions.",
         ),
     ] = None,
 ) -> None:
@@ -78,28 +83,36 @@ def report_command(
     the 50 idle longest named (ks idle lists them all); the ledger's head hash and the as-of
     date. Deterministic for a given --as-of.
 
+    With --out, the format is the one FILE's extension names unless --format says otherwise;
+    a --format that contradicts the extension is refused. FILE is written as UTF-8, is never
+    the ledger, and a FILE replaced keeps its permissions (a new one gets the umask's).
+
     Examples:
 
     \b
         ks report --since 2022-08-01 --as-of 2022-09-10
-        ks report --format html --out /srv/laporan/kerja-sama.html
-        ks report --lang en --format xlsx --out report.xlsx
+        ks report --out /srv/laporan/kerja-sama.html
+        ks report --lang en --out report.xlsx
     """
-    from kerjasama_cli import regions, render, report, report_render
+    from kerjasama_cli import outputs, regions, render, report, report_render
     from kerjasama_cli.errors import InvalidInput
 
     day = parse_date_option("--as-of", as_of) or date.today()
     since_day = parse_date_option("--since", since)
     if since_day and since_day > day:
         raise InvalidInput(f"--since {since_day} is after the report's date {day}")
-    if fmt is ReportFormat.xlsx and out is None and sys.stdout.isatty():
+    chosen = outputs.format_for(out, fmt.value if fmt else None, ReportFormat.md.value)
+    if chosen == ReportFormat.xlsx and out is None and sys.stdout.isatty():
         raise InvalidInput("an xlsx report is a binary file: give --out FILE")
+    ledger = settings(ctx).path
+    if out is not None:  # refused before the work of building the report, not after
+        outputs.destination(out, ledger)
     province_code = regions.load().resolve_province(province).code if province else None
     with reading(ctx) as sql:
         data = report.build(sql, day, since_day, province_code)
-    content = report_render.FORMATS[fmt.value](data, lang.value)
+    content = report_render.FORMATS[chosen](data, lang.value)
     if out is not None:
-        render.write_atomically(out, content)
+        render.write_atomically(out, content, ledger)
         render.message(f"wrote {out}")
     elif isinstance(content, bytes):
         sys.stdout.buffer.write(content)
@@ -140,7 +153,7 @@ def check_command(
         bool, typer.Option("--full", help="Also replay the whole ledger, as ks verify does.")
     ] = False,
     fmt: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="text or json.")
+        CheckFormat, typer.Option("--format", "-f", help="text or json.", case_sensitive=False)
     ] = CheckFormat.text,
 ) -> None:
     """Print the problems to act on; exit 1 if any.
@@ -157,7 +170,7 @@ def check_command(
         ks check --max-wait 60 --expiring-within 30
         ks check --format json > /var/lib/ks/check.json || notify-send "ks: lihat laporan"
     """
-    from kerjasama_cli import checks
+    from kerjasama_cli import checks, render
 
     day = parse_date_option("--as-of", as_of) or date.today()
     problems = checks.run(settings(ctx).path, day, max_wait, expiring_within, full)
@@ -171,7 +184,7 @@ def check_command(
         )
     else:
         for problem in problems:
-            print(problem["message"])
+            render.say(problem["message"])
         if not problems:
             print(f"no problems as of {day.isoformat()}")
     if problems:
