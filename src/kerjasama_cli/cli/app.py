@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from kerjasama_cli.i18n import _, format_date
+
 if TYPE_CHECKING:
     from kerjasama_cli.ledger import Actor
     from kerjasama_cli.queries import Sql
@@ -206,11 +208,16 @@ DATE_HELP = f"{DATE_FORMATS} [default: today]"
 def recorded_on(day: date, given: bool) -> str:
     """A recorded date as confirmations say it; one left to default says so, since staff
     entering an old document would otherwise not notice it was recorded as of today."""
-    return (
-        day.isoformat()
-        if given
-        else f"{day.isoformat()} (today; pass --date for an older document)"
-    )
+    if given:
+        return format_date(day)
+    return _("{date} (today; pass --date for an older document)").format(date=format_date(day))
+
+
+def listed(names: list[str]) -> str:
+    """'A', 'A and B' or 'A, B and C': names as a sentence lists them."""
+    if len(names) < 2:
+        return "".join(names)
+    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 # The details of an agreement, as add-agreement, amend and renew take them.
@@ -250,9 +257,15 @@ def reading(ctx: typer.Context) -> Iterator["Sql"]:
         try:
             yield queries.sqlite_sql(conn)
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"{path} could not be read ({exc}); run ks verify") from None
+            raise LedgerError(
+                _("{path} could not be read ({problem}); run ks verify").format(
+                    path=path, problem=exc
+                )
+            ) from None
         except Damaged as exc:
-            raise LedgerError(f"{path}: {exc}; run ks verify") from None
+            raise LedgerError(
+                _("{path}: {problem}; run ks verify").format(path=path, problem=exc)
+            ) from None
 
 
 def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
@@ -267,7 +280,7 @@ def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
 def _say_created(path: Path) -> None:
     """A first write made a ledger: say where, since a default path is easily not the
     one meant (stderr, so stdout keeps only what the command prints)."""
-    print(f"ks: created a new ledger at {path.absolute()}", file=sys.stderr)
+    print(_("ks: created a new ledger at {path}").format(path=path.absolute()), file=sys.stderr)
 
 
 # Register the commands, in the order --help lists them (each module imports only typer
