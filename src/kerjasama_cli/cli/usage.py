@@ -29,7 +29,9 @@ TEMPLATES = (
     N_("Option {option} does not take a value."),
     N_("{value} is not one of {choices}."),
     N_("{value} is not in the range {range}."),
-    N_("{value} is not a valid integer."),
+    # Click names the number type it wanted: "'x' is not a valid int range." (--older-than)
+    N_("{value} is not a valid int."),
+    N_("{value} is not a valid int range."),
     N_("{value} is not a valid boolean. Recognized values: {choices}"),
     N_("{value} does not match the formats {formats}."),
 )
