@@ -313,7 +313,7 @@ def test_check_exits_1_on_problems_and_0_without(story_ledger: Path, run_ks: Run
     late = run_ks("check", "--as-of", "2022-09-10", "--max-wait", "40", env=env)
     assert late.returncode == 1
     assert late.stdout.splitlines() == [
-        f"waiting: PKS-2022-000{n} for {name} Provinsi Kalimantan Timur, 44 days since 2022-07-28"
+        f"waiting: PKS-2022-000{n} for {name} Provinsi Kalimantan Timur, 44 days since 28 July 2022"
         for n, name in (
             (5, "Dinas Kebudayaan dan Pariwisata"),
             (6, "Dinas Perindustrian dan Perdagangan"),

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kerjasama_cli.cli.app import app, reading, settings
+from kerjasama_cli.i18n import N_, _, ngettext
 
 db_app = typer.Typer(
     help="Where the ledger is, what it holds, and safe copies of it.", no_args_is_help=True
@@ -18,6 +19,22 @@ app.add_typer(db_app, name="db")
 class StatusFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+# What `ks db status` calls each figure in text: the JSON keys stay as they are, for scripts.
+STATUS_LABELS = {
+    "path": N_("Ledger file"),
+    "bytes": N_("Size (bytes)"),
+    "schema": N_("Schema"),
+    "parties": N_("Parties"),
+    "agreements": N_("Agreements"),
+    "signatures": N_("Signatures"),
+    "handovers": N_("Handovers"),
+    "voided": N_("Voided entries"),
+    "entries": N_("Entries"),
+    "head": N_("Head hash"),
+    "last_recorded_at": N_("Last recorded (UTC)"),
+}
 
 
 @db_app.command("path")
@@ -62,9 +79,10 @@ def status_command(
     if fmt is StatusFormat.json:
         print(json.dumps(status, ensure_ascii=False, indent=2))
     else:
-        width = max(len(k) for k in status)
+        labels = {name: _(STATUS_LABELS.get(name, name)) for name in status}
+        width = max(len(label) for label in labels.values())
         for name, value in status.items():
-            render.say(f"{name:<{width}}  {value if value is not None else '-'}")
+            render.say(f"{labels[name]:<{width}}  {value if value is not None else '-'}")
 
 
 @db_app.command("head")
@@ -85,7 +103,7 @@ def head_command(ctx: typer.Context) -> None:
     from kerjasama_cli import events
 
     with reading(ctx) as sql:
-        _, head = events.head(sql)
+        _seq, head = events.head(sql)
     print(head)
 
 
@@ -110,7 +128,13 @@ def backup_command(
     from kerjasama_cli import backup
 
     report = backup.backup(settings(ctx).path, dest, replace=force)
-    print(f"{dest}: verified copy of {report.entries} entries, head {report.head}")
+    print(
+        ngettext(
+            "{dest}: verified copy of {count} entry, head {head}",
+            "{dest}: verified copy of {count} entries, head {head}",
+            report.entries,
+        ).format(dest=dest, count=report.entries, head=report.head)
+    )
 
 
 @db_app.command("upgrade")
@@ -127,11 +151,15 @@ def upgrade_command(ctx: typer.Context) -> None:
 
     path = settings(ctx).path
     if not path.exists():
-        raise LedgerError(f"no ledger at {path}; nothing to upgrade")
+        raise LedgerError(_("no ledger at {path}; nothing to upgrade").format(path=path))
     before = db.revision_of(path)
     db.write(path, lambda sql: None)
     after = db.revision_of(path)
     if before == after:
-        print(f"{path}: schema {after} is current")
+        print(_("{path}: schema {revision} is current").format(path=path, revision=after))
     else:
-        print(f"{path}: schema {before} upgraded to {after}")
+        print(
+            _("{path}: schema {before} upgraded to {after}").format(
+                path=path, before=before, after=after
+            )
+        )

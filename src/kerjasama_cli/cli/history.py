@@ -4,7 +4,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,10 @@ from kerjasama_cli.cli.app import (
     settings,
     write,
 )
+from kerjasama_cli.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:
+    from kerjasama_cli.verify import Report
 
 
 class LogFormat(StrEnum):
@@ -29,10 +33,10 @@ class LogFormat(StrEnum):
 
 
 LOG_COLUMNS = [
-    ("seq", "Entry"),
-    ("recorded_at", "Recorded (UTC)"),
-    ("recorded_by", "By"),
-    ("summary", "What"),
+    ("seq", N_("Entry")),
+    ("recorded_at", N_("Recorded (UTC)")),
+    ("recorded_by", N_("By")),
+    ("summary", N_("What")),
 ]
 
 
@@ -74,13 +78,19 @@ def log_command(
             render.write_json_array(rows)
         else:
             render.write_table(
-                (_marked(r) for r in rows), LOG_COLUMNS, empty="no entries", title="Ledger history"
+                (_marked(r) for r in rows),
+                LOG_COLUMNS,
+                empty=_("no entries"),
+                title=_("Ledger history"),
             )
 
 
 def _marked(row: dict[str, Any]) -> dict[str, Any]:
     if row["voided_by"] is not None:
-        return {**row, "summary": f"{row['summary']} [voided by entry {row['voided_by']}]"}
+        marked = _("{summary} [voided by entry {seq}]").format(
+            summary=row["summary"], seq=row["voided_by"]
+        )
+        return {**row, "summary": marked}
     return row
 
 
@@ -125,16 +135,19 @@ def void_command(
 
     done = write(ctx, lambda sql, actor: ledger.void(sql, actor, target, reason, party))
     if done.action == "agreement.add" and done.already:
-        render.message(f"{done.key} was already withdrawn as entry {done.seq}; nothing added")
+        said = _("{key} was already withdrawn as entry {seq}; nothing added")
     elif done.action == "agreement.add":
-        render.message(
-            f"withdrew {done.key} as entry {done.seq}: it no longer counts in pending, lists "
-            "or reports; ks show and ks log keep it"
+        said = _(
+            "withdrew {key} as entry {seq}: it no longer counts in pending, lists or reports; "
+            "ks show and ks log keep it"
         )
     elif done.already:
-        render.message(f"entry {done.target} was already voided as entry {done.seq}; nothing added")
+        said = _("entry {target} was already voided as entry {seq}; nothing added")
     else:
-        render.message(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
+        said = _("voided entry {target} ({what}) as entry {seq}")
+    render.message(
+        said.format(key=done.key, seq=done.seq, target=done.target, what=done.description)
+    )
 
 
 @app.command("amend")
@@ -251,16 +264,35 @@ def verify_command(
     else:
         for problem in report.problems:
             render.say(problem)
-        state = "ok" if report.ok else f"{len(report.problems)} problem(s)"
-        found = (
-            f"; {len(report.heads_checked)} kept head(s) checked" if report.heads_checked else ""
-        )
-        print(
-            render.visible(
-                f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
-                f"head {report.head}{found}"
-            ),
-            file=sys.stdout if report.ok else sys.stderr,
-        )
+        print(render.visible(verify_summary(report)), file=sys.stdout if report.ok else sys.stderr)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def verify_summary(report: "Report") -> str:
+    """The line that ends `ks verify`: the ledger, its state, schema, entries and head.
+
+    Put together from clauses that each stand alone (a translator words each one whole), since
+    a sentence for every combination of counts would not fit one plural form.
+    """
+    if report.ok:
+        state = _("ok")
+    else:
+        count = len(report.problems)
+        state = ngettext("{count} problem", "{count} problems", count).format(count=count)
+    clauses = [
+        state,
+        ngettext(
+            "schema {schema}, {count} entry, head {head}",
+            "schema {schema}, {count} entries, head {head}",
+            report.entries,
+        ).format(schema=report.schema, count=report.entries, head=report.head),
+    ]
+    if report.heads_checked:
+        count = len(report.heads_checked)
+        clauses.append(
+            ngettext("{count} kept head checked", "{count} kept heads checked", count).format(
+                count=count
+            )
+        )
+    return f"{report.path}: {'; '.join(clauses)}"
