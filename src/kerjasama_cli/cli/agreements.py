@@ -108,7 +108,7 @@ def add_agreement(
     Examples:
 
     \b
-        ks add-agreement --kind ksb --title "Kerja Sama Pembangunan Daerah" --party kaltim --party jatim --date "28 Juli 2022" --place Samarinda --number kaltim=120/4521/B.PEM
+        ks add-agreement --kind ksb --title "Kerja Sama Pembangunan Daerah" --party kaltim --party jatim --date "28 Juli 2022" --place Samarinda --number kaltim=120/4521/B.PEM-KS/2022
         ks add-agreement --kind pks --parent KSB-2022-0001 --title "Pengembangan E-Government" --party kominfo-kaltim --party kominfo-jatim --date 2022-07-28
     """
     from kerjasama_cli import ledger, lifecycle, render
@@ -195,7 +195,7 @@ def sign(
 
     \b
         ks sign KSB-2022-0001 --party jatim --date "20 September 2022" --signatory "Khofifah Indar Parawansa" --number 120/789/013/2022
-        ks sign PKS-2022-0003 --party kominfo-jatim --date 2022-09-01
+        ks sign PKS-2022-0003 --party disdik-jatim --date 2022-09-01
     """
     from kerjasama_cli import ledger, render
 
@@ -265,7 +265,7 @@ def handover(
     Example:
 
     \b
-        ks handover KSB-2022-0001 PKS-2022-0001 PKS-2022-0002 --to jatim --date "11 Agustus 2022" --place Surabaya
+        ks handover PKS-2022-0005 PKS-2022-0006 PKS-2022-0007 --to kaltim --date "15 September 2022" --place Samarinda
     """
     from kerjasama_cli import ledger, render
 

@@ -32,7 +32,7 @@ app = typer.Typer(
         "\b\nExamples:\n"
         "  ks add-agreement --kind ksb --title 'Kerja Sama Pembangunan Daerah' "
         "--party kaltim --party jatim --date '28 Juli 2022'\n"
-        "  ks sign KSB-2022-0001 --party kaltim --date 2022-07-28\n"
+        "  ks sign KSB-2022-0001 --party kaltim --date 28/07/2022 --place Samarinda --signatory 'Isran Noor'\n"
         "  ks handover KSB-2022-0001 --to jatim --date '11 Agustus 2022' --place Surabaya\n"
         "  ks pending --province jatim\n"
         "\nEach command has --help with examples."

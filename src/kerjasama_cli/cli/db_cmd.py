@@ -97,8 +97,8 @@ def head_command(ctx: typer.Context) -> None:
     Example:
 
     \b
-        ks db head >> /mnt/arsip/ks-heads.txt
-        ks verify --heads /mnt/arsip/ks-heads.txt
+        ks db head >> ks-heads.txt
+        ks verify --heads ks-heads.txt
     """
     from kerjasama_cli import events
 
@@ -123,7 +123,8 @@ def backup_command(
     Example:
 
     \b
-        ks db backup /mnt/arsip/ledger-$(date +%F).sqlite
+        ks db backup ledger-$(date +%F).sqlite
+        ks --db ledger-$(date +%F).sqlite verify
     """
     from kerjasama_cli import backup
 

@@ -129,7 +129,7 @@ def void_command(
     \b
         ks void PKS-2022-0008 --reason "the same PKS was recorded twice"
         ks void KSB-2022-0001 --party jatim --reason "signed by the Wakil Gubernur, not the Gubernur"
-        ks void 42 --reason "handed to the wrong office"
+        ks void 37 --reason "handed to the wrong office"
     """
     from kerjasama_cli import ledger, render
 
@@ -250,8 +250,9 @@ def verify_command(
 
     \b
         ks verify
-        ks verify --heads /mnt/arsip/ks-heads.txt
-        ks --db /mnt/arsip/ledger-2024.sqlite verify --head 3f5c...e1 --format json
+        ks db head >> ks-heads.txt
+        ks verify --heads ks-heads.txt
+        ks verify --head "$(ks db head)" --format json
     """
     from kerjasama_cli import render, verify
 

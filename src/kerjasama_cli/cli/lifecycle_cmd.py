@@ -102,7 +102,7 @@ def renew_command(
     Example:
 
     \b
-        ks renew KSB-2022-0001 --date 2027-06-01 --years 5
+        ks renew KSB-2022-0001 --date 2026-07-28 --years 5
     """
     from kerjasama_cli import ledger, render
 
@@ -270,7 +270,7 @@ def evaluate_command(
     Example:
 
     \b
-        ks evaluate PKS-2022-0001 --date 2023-12-15 --finding "Pertukaran data berjalan" --recommendation continue
+        ks evaluate PKS-2022-0003 --date 2023-12-15 --finding "Pertukaran guru vokasi berjalan" --recommendation continue
     """
     from kerjasama_cli import ledger, render
 

@@ -84,10 +84,11 @@ def add(
     Examples:
 
     \b
-        ks party add "Dinas Komunikasi dan Informatika Provinsi Jawa Timur" --region jatim --alias kominfo-jatim --signatory-title "Kepala Dinas"
+        ks party add "Dinas Komunikasi dan Informatika Kota Samarinda" --region samarinda --alias kominfo-samarinda --signatory-title "Kepala Dinas"
         ks party add "Universitas Mulawarman" --third-party --region "Kota Samarinda" --alias unmul
+        ks party add "Dinas Sosial" --region "Kota Samarinda" --alias dinsos-samarinda
         ks party add "Dinas Sosial" --region "Kota Surabaya" --alias dinsos-surabaya
-        ks sign PKS-2022-0008 --party "Dinas Sosial (Kota Samarinda)"
+        ks add-agreement --kind pks --title "Penanganan Anak Jalanan" --party "Dinas Sosial (Kota Samarinda)" --party "Dinas Sosial (Kota Surabaya)" --date 2025-03-10
     """
     from kerjasama_cli import ledger, render
 

@@ -92,7 +92,7 @@ def report_command(
 
     \b
         ks report --since 2022-08-01 --as-of 2022-09-10
-        ks report --out /srv/laporan/kerja-sama.html
+        ks report --out laporan-kerja-sama.html
         ks report --lang en --out report.xlsx
     """
     from kerjasama_cli import outputs, regions, render, report, report_render
@@ -173,7 +173,7 @@ def check_command(
 
     \b
         ks check --max-wait 60 --expiring-within 30
-        ks check --format json > /var/lib/ks/check.json || notify-send "ks: lihat laporan"
+        ks check --format json > check.json || echo "ada masalah: lihat check.json"
     """
     from kerjasama_cli import checks, render
 
