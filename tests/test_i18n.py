@@ -112,3 +112,20 @@ def test_the_shipped_catalog_is_in_the_installed_package() -> None:
         ["git", "ls-files", "src/kerjasama_cli/locale"], cwd=REPO, capture_output=True, text=True
     ).stdout.split()
     assert "src/kerjasama_cli/locale/id/LC_MESSAGES/kerjasama_cli.po" in listed
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("group", ["", "db", "party", "activity"])
+def test_command_summaries_fit_an_80_column_terminal(
+    run_ks: RunKs, language: str, group: str
+) -> None:
+    """Click cuts a summary that does not fit with '...': every command's first sentence must
+    fit, in both languages."""
+    shown = run_ks(
+        *([group] if group else []), "--help", env={"KS_LANG": language, "COLUMNS": "80"}
+    )
+    assert shown.returncode == 0, shown.stderr
+    listing = shown.stdout.split("\n\n")
+    commands = next(block for block in listing if block.startswith(("Commands:", "Perintah:")))
+    cut = [line for line in commands.splitlines() if line.endswith("...")]
+    assert cut == []

@@ -39,7 +39,9 @@ STATUS_LABELS = {
 
 @db_app.command("path")
 def path_command(ctx: typer.Context) -> None:
-    """Print the ledger's path (from --db, $KS_DB or the default); it need not exist yet.
+    """Print the ledger's path; it need not exist yet.
+
+    The path comes from --db, else $KS_DB, else the default.
 
     Example:
 
@@ -87,7 +89,9 @@ def status_command(
 
 @db_app.command("head")
 def head_command(ctx: typer.Context) -> None:
-    """Print the head hash alone: the hash of the last entry, to keep somewhere else.
+    """Print the head hash alone, to keep elsewhere.
+
+    The head hash is the hash of the last entry.
 
     A ledger rewritten after that no longer leads to it: `ks verify --head HASH` (or
     `--heads FILE`) then says so. A ledger without entries prints the chain's start, 64
@@ -113,7 +117,9 @@ def backup_command(
     dest: Annotated[Path, typer.Argument(metavar="DEST", help="Where to write the copy.")],
     force: Annotated[bool, typer.Option("--force", help="Replace DEST if it exists.")] = False,
 ) -> None:
-    """Write a consistent copy of the ledger, even while others write, and verify it.
+    """Write a verified copy of the ledger.
+
+    The copy is consistent even while others write.
 
     Uses SQLite's backup API (never a file copy, which can catch a write half-done), then
     runs the checks of `ks verify` on the copy before putting it in place. DEST is never the
@@ -140,7 +146,9 @@ def backup_command(
 
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context) -> None:
-    """Bring an existing ledger to this version's schema (any write does it too).
+    """Bring the ledger to this version's schema.
+
+    Any command that writes does it too.
 
     Example:
 
