@@ -37,6 +37,7 @@ from kerjasama_cli.cli.app import (
     recorded_on,
     write,
 )
+from kerjasama_cli.cli.completion import complete_key, complete_party
 
 
 class CreatedFormat(StrEnum):
@@ -71,6 +72,7 @@ def add_agreement(
             "-P",
             metavar="PARTY",
             help="A party (repeat for each; at least two; an addendum takes its parent's).",
+            autocompletion=complete_party,
         ),
     ] = None,
     parent: Annotated[
@@ -79,6 +81,7 @@ def add_agreement(
             "--parent",
             metavar="KEY",
             help="For a PKS: the KSB it implements; for an addendum: the agreement it amends.",
+            autocompletion=complete_key,
         ),
     ] = None,
     number: NumbersOption = None,
@@ -161,10 +164,22 @@ def add_agreement(
 def sign(
     ctx: typer.Context,
     key: Annotated[
-        str, typer.Argument(metavar="KEY", help="The agreement's key, e.g. KSB-2022-0001.")
+        str,
+        typer.Argument(
+            metavar="KEY",
+            help="The agreement's key, e.g. KSB-2022-0001.",
+            autocompletion=complete_key,
+        ),
     ],
     party: Annotated[
-        str, typer.Option("--party", "-P", metavar="PARTY", help="The party that signed.")
+        str,
+        typer.Option(
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="The party that signed.",
+            autocompletion=complete_party,
+        ),
     ],
     on: Annotated[
         str | None, typer.Option("--date", "-d", metavar="DATE", help=f"Date signed: {DATE_HELP}.")
@@ -233,12 +248,18 @@ def handover(
     ctx: typer.Context,
     keys: Annotated[
         list[str],
-        typer.Argument(metavar="KEY...", help="The agreements whose originals were delivered."),
+        typer.Argument(
+            metavar="KEY...",
+            help="The agreements whose originals were delivered.",
+            autocompletion=complete_key,
+        ),
     ],
     to: Annotated[
         str,
         typer.Option(
-            "--to", help="Who received them: a party, or a region's government for its agencies."
+            "--to",
+            help="Who received them: a party, or a region's government for its agencies.",
+            autocompletion=complete_party,
         ),
     ],
     on: Annotated[
@@ -367,7 +388,12 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 def show(
     ctx: typer.Context,
     key: Annotated[
-        str, typer.Argument(metavar="KEY", help="The agreement's key, e.g. KSB-2022-0001.")
+        str,
+        typer.Argument(
+            metavar="KEY",
+            help="The agreement's key, e.g. KSB-2022-0001.",
+            autocompletion=complete_key,
+        ),
     ],
     as_of: AsOfOption = None,
     fmt: Annotated[

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from kerjasama_cli.cli.completion import complete_province
 from kerjasama_cli.i18n import _, format_date
 
 if TYPE_CHECKING:
@@ -147,17 +148,6 @@ class Status(StrEnum):
     expired = "expired"
     terminated = "terminated"
     superseded = "superseded"
-
-
-def complete_province(incomplete: str) -> list[str]:
-    """Shell completion for --province: abbreviations and codes, from the shipped data only."""
-    from kerjasama_cli import regions
-
-    words: list[str] = []
-    for region in regions.load().all():
-        if region.level == "provinsi":
-            words.extend(region.aliases or (region.code,))
-    return sorted(w for w in words if w.startswith(incomplete.lower()))
 
 
 def parse_date_option(label: str, value: str | None) -> date | None:

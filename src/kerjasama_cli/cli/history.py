@@ -21,6 +21,7 @@ from kerjasama_cli.cli.app import (
     settings,
     write,
 )
+from kerjasama_cli.cli.completion import complete_key, complete_party
 from kerjasama_cli.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
@@ -44,7 +45,10 @@ LOG_COLUMNS = [
 def log_command(
     ctx: typer.Context,
     key: Annotated[
-        str | None, typer.Argument(metavar="[KEY]", help="Only this agreement's entries.")
+        str | None,
+        typer.Argument(
+            metavar="[KEY]", help="Only this agreement's entries.", autocompletion=complete_key
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -103,6 +107,7 @@ def void_command(
             metavar="ENTRY|KEY",
             help="An entry number from ks log; or an agreement key: alone, to withdraw the "
             "agreement, or with --party for that party's signature.",
+            autocompletion=complete_key,
         ),
     ],
     reason: Annotated[
@@ -110,7 +115,13 @@ def void_command(
     ],
     party: Annotated[
         str | None,
-        typer.Option("--party", "-P", metavar="PARTY", help="With a KEY: whose signature to void."),
+        typer.Option(
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="With a KEY: whose signature to void.",
+            autocompletion=complete_party,
+        ),
     ] = None,
 ) -> None:
     """Reverse a mistaken entry, in the open.
@@ -153,7 +164,12 @@ def void_command(
 @app.command("amend")
 def amend_command(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help="The agreement to correct.")],
+    key: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEY", help="The agreement to correct.", autocompletion=complete_key
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it changes.")],
     title: Annotated[
         str | None, typer.Option("--title", "-t", metavar="TEXT", help="The correct title.")

@@ -29,9 +29,13 @@ from kerjasama_cli.cli.app import (
     recorded_on,
     write,
 )
+from kerjasama_cli.cli.completion import complete_key, complete_party
 from kerjasama_cli.i18n import N_, _, format_date, ngettext
 
-KeyArgument = Annotated[str, typer.Argument(metavar="KEY", help="The agreement's key.")]
+KeyArgument = Annotated[
+    str,
+    typer.Argument(metavar="KEY", help="The agreement's key.", autocompletion=complete_key),
+]
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", metavar="TEXT", help="Why.")]
 
 
@@ -312,7 +316,13 @@ def activity_add(
     ] = None,
     party: Annotated[
         str | None,
-        typer.Option("--party", "-P", metavar="PARTY", help="Which party carried it out."),
+        typer.Option(
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="Which party carried it out.",
+            autocompletion=complete_party,
+        ),
     ] = None,
 ) -> None:
     """Record a technical activity carried out under an agreement.
@@ -340,7 +350,12 @@ def activity_add(
 def activity_list(
     ctx: typer.Context,
     key: Annotated[
-        str | None, typer.Argument(metavar="[KEY]", help="Only this agreement's activities.")
+        str | None,
+        typer.Argument(
+            metavar="[KEY]",
+            help="Only this agreement's activities.",
+            autocompletion=complete_key,
+        ),
     ] = None,
     province: ProvinceOption = None,
     as_of: AsOfOption = None,

@@ -16,6 +16,7 @@ from kerjasama_cli.cli.app import (
     parse_date_option,
     reading,
 )
+from kerjasama_cli.cli.completion import complete_party
 from kerjasama_cli.i18n import N_, _, format_date
 
 COLUMNS = [
@@ -38,7 +39,13 @@ def pending_command(
     province: ProvinceOption = None,
     party: Annotated[
         str | None,
-        typer.Option("--party", "-P", metavar="PARTY", help="Only this party's signatures."),
+        typer.Option(
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="Only this party's signatures.",
+            autocompletion=complete_party,
+        ),
     ] = None,
     kind: KindOption = None,
     older_than: Annotated[
