@@ -116,12 +116,12 @@ def test_a_date_before_the_agreement_is_refused_in_one_line(
     story_copy: Path, run_ks: RunKs, args: tuple[str, ...]
 ) -> None:
     before = ledger_digest(story_copy)
-    assert_refused(run_ks(*args), "2022-07-01", f"before {KSB}'s date 2022-07-28")
+    assert_refused(run_ks(*args), "1 July 2022", f"before {KSB}'s date 28 July 2022")
     assert ledger_digest(story_copy) == before
 
 
 def test_an_agreement_not_yet_agreed_on_a_date_is_a_domain_refusal(book: Ledger) -> None:
-    with pytest.raises(InvalidInput, match=f"{KSB} was agreed on 2022-07-28, after 2022-07-01"):
+    with pytest.raises(InvalidInput, match=f"{KSB} was agreed on 28 July 2022, after 1 July 2022"):
         book.read(lambda sql: lifecycle.agreement_state(sql, 1, date(2022, 7, 1)))
 
 
