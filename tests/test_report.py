@@ -229,7 +229,7 @@ def test_xlsx_has_one_sheet_per_section(story: dict, tmp_path: Path) -> None:
     assert book.sheetnames == [
         "Jumlah",
         "Menunggu",
-        "Ditandatangani",
+        "Tanda tangan",
         "Diserahkan",
         "Berakhir atau diakhiri",
         "Dievaluasi",
