@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from tests.conftest import RunKs
 from tests.test_ledger import Ledger
 
-from kerjasama_cli import db, events, i18n, ledger, queries, report, report_render
+from kerjasama_cli import db, events, i18n, ledger, lifecycle, queries, report, report_render
 
 AS_OF = ("--as-of", "2022-09-10", "--since", "2022-07-01")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -44,6 +44,7 @@ def indonesian_catalog() -> dict[str, str]:
 def test_every_report_text_has_an_indonesian_translation() -> None:
     msgids = report_msgids()
     assert len(msgids) >= 50  # headings, headers, statuses, kinds, the footer...
+    assert tuple(report_render.STATUSES) == lifecycle.STATUSES  # each has its words
     translated = indonesian_catalog()
     assert [m for m in msgids if m not in translated] == []
     for message in msgids:  # a placeholder lost or renamed would break .format()
