@@ -229,13 +229,13 @@ def test_xlsx_has_one_sheet_per_section(story: dict, tmp_path: Path) -> None:
     assert book.sheetnames == [
         "Jumlah",
         "Menunggu",
-        "Ditandatangani",
+        "Tanda tangan",
         "Diserahkan",
         "Berakhir atau diakhiri",
         "Dievaluasi",
         "Segera berakhir",
         "Tanpa kegiatan",
-        "Buku besar",
+        "Buku register",
     ]
     waiting = [[c.value for c in row] for row in book["Menunggu"].iter_rows(min_row=3)]
     assert waiting[0][:6] == ["Jawa Timur", 8, 8, 0, 0, 0]
