@@ -26,6 +26,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import sqlite3
 import statistics
 import struct
@@ -56,7 +57,14 @@ TARGETS = {
     "pending_json_large": 2.0,  # x B
     "pending_tty_large": 3.0,  # x B
     "report_large": 3.0,  # ks report --format md / html, x C
+    "complete": 2.0,  # shell completion (one Tab), x ks --help
 }
+# What the completion rows complete: `ks pending --province ja<Tab>`, `ks sign ksb-2022<Tab>`
+# (a lower-case key prefix: matched in any case) and `ks sign KEY --party kom<Tab>`.
+COMPLETE_PROVINCE = ("pending", "--province", "ja")
+COMPLETE_KEY = ("sign", "ksb-2022")
+COMPLETE_PARTY = ("sign", "KSB-2022-0001", "--party", "kom")
+MAX_COMPLETIONS = 200  # kerjasama_cli.cli.completion.MAX_COMPLETIONS
 RSS_TARGET_MIB = 200.0
 REPORT_RSS_TARGET_MIB = 500.0  # ks report on large ledgers holds its sections in memory
 REPORT_SINCE_DAYS = 7  # ks report --since: the week before the as-of date
@@ -1144,16 +1152,50 @@ class Measure:
         ks: bool = False,
         rss_target: float = RSS_TARGET_MIB,
         ok_codes: tuple[int, ...] = (0,),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.ident, self.label, self.argv, self.tty = ident, label, argv, tty
         self.baseline, self.target, self.ks = baseline, target, ks
         self.rss_target, self.ok_codes = rss_target, ok_codes
+        self.env = env  # None: the run's environment
         self.seconds: list[float] = []
         self.rss: list[float] = []
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+
+def completion_env(env: dict[str, str], words: list[str]) -> dict[str, str]:
+    """The environment bash's completion function (`ks --install-completion`) gives `ks` for
+    a Tab after `words` (`ks` first, the word being completed last)."""
+    return {
+        **env,
+        "_KS_COMPLETE": "complete_bash",
+        "COMP_WORDS": shlex.join(words),
+        "COMP_CWORD": str(len(words) - 1),
+    }
+
+
+def expected_offer(db: str, what: str, prefix: str) -> list[str]:
+    """What `ks` should offer for a lower-case `prefix` (its own SQL, written again here so
+    that a wrong query in ks is caught): keys not withdrawn, in key order, or party aliases
+    in alias order (no province abbreviation begins with the prefix measured); at most 200,
+    spelt in lower case as typed."""
+    if what == "key":
+        query = (
+            "SELECT key FROM agreement a WHERE upper(key) LIKE ? || '%' AND NOT EXISTS "
+            "(SELECT 1 FROM void v WHERE v.target_seq = a.entry_seq) ORDER BY key LIMIT ?"
+        )
+    else:
+        query = "SELECT alias FROM party_alias WHERE alias_key LIKE ? || '%' ORDER BY alias_key "
+        query += "LIMIT ?"
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(query, (prefix.upper() if what == "key" else prefix, MAX_COMPLETIONS))
+        return [word.lower() for (word,) in rows]
+    finally:
+        conn.close()
 
 
 def tty_rows(output: bytes) -> dict[str, Any]:
@@ -1219,6 +1261,9 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KS_")}
     env.pop("COLUMNS", None)
     env.pop("LINES", None)
+    # An installed ks runs from bytecode: with this set, every process measured would compile
+    # the project's modules again (some 25 ms for those a Tab loads), as no user's ks does.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("TERM", "xterm-256color")
     errfile = str(out_dir / "stderr.txt")
 
@@ -1264,6 +1309,37 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
             ks=True,
         ),
     ]
+    # One Tab: completion from the shipped region table, then from the ledger (a key, a party).
+    measures.append(
+        Measure(
+            "complete_province",
+            "complete --province ja",
+            [ks],
+            tty=False,
+            baseline="help",
+            target=TARGETS["complete"],
+            ks=True,
+            env=completion_env(env, ["ks", *COMPLETE_PROVINCE]),
+        )
+    )
+    for n in sizes:
+        words = ["ks", "--db", ledgers[n]["path"]]
+        measures += [
+            Measure(
+                f"complete_{what}{n}",
+                f"complete {label} [{n:,}]",
+                [ks],
+                tty=False,
+                baseline="help",
+                target=TARGETS["complete"],
+                ks=True,
+                env=completion_env(env, [*words, *typed]),
+            )
+            for what, label, typed in (
+                ("key", "ks sign ksb-2022", COMPLETE_KEY),
+                ("party", "--party kom", COMPLETE_PARTY),
+            )
+        ]
     for n in sizes:
         db = ledgers[n]["path"]
         small = n <= SMALL_LIMIT
@@ -1432,8 +1508,27 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
         print(f"report rows [{n:,}]: {found}", file=sys.stderr)
         if not same:
             raise BenchError(f"the report paths disagree on the ledger of {n:,}: {found}")
+    # Completion: what one Tab offers (the candidates bash gets) must be what is expected.
+    completion_checks: dict[str, Any] = {}
+    for m in measures:
+        if not m.ident.startswith("complete_"):
+            continue
+        offered_file = str(out_dir / f"{m.ident}.txt")
+        run_process(m.argv, m.env or env, tty=False, stdout=offered_file, errfile=errfile)
+        offered = Path(offered_file).read_text().split()
+        if m.ident == "complete_province":
+            expected = ["jabar", "jakarta", "jambi", "jateng", "jatim"]
+        else:
+            what = "key" if m.ident.startswith("complete_key") else "party"
+            typed = (COMPLETE_KEY if what == "key" else COMPLETE_PARTY)[-1]
+            db = shlex.split((m.env or env)["COMP_WORDS"])[2]
+            expected = expected_offer(db, what, typed)
+        completion_checks[m.ident] = {"offered": len(offered), "same": offered == expected}
+        print(f"{m.label}: {len(offered)} candidates", file=sys.stderr)
+        if offered != expected:
+            raise BenchError(f"{m.label} offered {offered[:5]}..., expected {expected[:5]}...")
     for m in measures:  # warm-up for the commands not run above
-        if not m.ident.startswith(("B", "json", "tty", "C", "report")):
+        if not m.ident.startswith(("B", "json", "tty", "C", "report", "complete")):
             run_process(m.argv, env, tty=m.tty, errfile=errfile, ok_codes=m.ok_codes)
 
     # 4. Timed rounds: every command once per round, rotating the order between rounds.
@@ -1443,7 +1538,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
         shift = r % len(measures)
         for m in measures[shift:] + measures[:shift]:
             seconds, rss, _ = run_process(
-                m.argv, env, tty=m.tty, errfile=errfile, ok_codes=m.ok_codes
+                m.argv, m.env or env, tty=m.tty, errfile=errfile, ok_codes=m.ok_codes
             )
             m.seconds.append(seconds)
             m.rss.append(rss)
@@ -1500,6 +1595,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
         "ledgers": ledgers,
         "pending_sql": sql,
         "row_checks": checks,
+        "completion_checks": completion_checks,
         "report": {
             "as_of": as_of.isoformat(),
             "since": since.isoformat(),
@@ -1554,7 +1650,7 @@ def print_table(
     )
     print("-" * (width + 54))
     for r in rows:
-        base = r["baseline"][0] if r["baseline"] else ""
+        base = r["baseline"] if r["baseline"] == "help" else (r["baseline"] or "")[:1]
         if r["ratio"] is not None:
             ratio = f"{r['ratio']:.2f}x {base}"
         else:

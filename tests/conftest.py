@@ -20,6 +20,10 @@ settings.register_profile("repeatable", derandomize=True, database=None)
 settings.register_profile("explore", database=None)
 settings.load_profile("explore" if os.environ.get("KS_HYPOTHESIS_EXAMPLES") else "repeatable")
 
+# The suite expects English messages whatever the developer's locale; tests of the Indonesian
+# interface set KS_LANG=id themselves.
+os.environ["KS_LANG"] = "en"
+
 REPO = Path(__file__).resolve().parent.parent
 STORY = REPO / "examples" / "reference-story.sh"
 

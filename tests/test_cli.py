@@ -198,3 +198,48 @@ def test_everyday_commands_import_no_heavy_library(
     words = last.split()
     assert words[0] == "imported:" and words[-1] in ("0", "None"), done.stdout + done.stderr
     assert set(words[1:-1]) == heavy
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("pending", "--province", "jatim", "--as-of", "2022-09-10"),
+        ("sign", "PKS-2022-0002", "--party", "dishub-jatim", "--date", "2022-09-01"),
+        ("sign", "PKS-2022-0002"),  # a usage error, translated without Babel
+    ],
+    ids=["help", "pending", "sign", "sign-usage-error"],
+)
+def test_indonesian_starts_without_babel_or_a_heavy_library(
+    story_ledger, tmp_path, args: tuple[str, ...]
+) -> None:
+    """In Indonesian, `ks --help`, `ks pending` and `ks sign` write their texts and dates
+    from the catalog: neither Babel nor any other heavy library is imported."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    ledger = shutil.copy(story_ledger, tmp_path / "ledger.sqlite")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _IMPORTED.replace("HEAVY", repr((*HEAVY, "babel"))),
+            "--db",
+            str(ledger),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "KS_LANG": "id"},
+    )
+    *_, last = done.stdout.splitlines()
+    words = last.split()
+    assert words[0] == "imported:", done.stdout + done.stderr
+    assert words[1:-1] == [], done.stdout + done.stderr
+    if args[-1] == "PKS-2022-0002":
+        assert "wajib diberikan" in done.stderr, done.stderr
+    else:
+        assert words[-1] in ("0", "None"), done.stdout + done.stderr

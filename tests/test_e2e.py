@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from tests.conftest import RunKs, assert_refused, ks_executable, ledger_digest
 
+from kerjasama_cli import i18n
+
 KSB = "KSB-2022-0001"
 PKS = [f"PKS-2022-{n:04d}" for n in range(1, 8)]
 AGENCIES = [
@@ -55,7 +57,8 @@ SIDE_KEYS = {"party", "province", "number", "signed_on", "signatory", "place"}
 
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
 # A week ahead: "in the future" for ks whatever the hour the suite runs at.
-FUTURE = (date.today() + timedelta(days=7)).isoformat()
+FUTURE_DAY = date.today() + timedelta(days=7)
+FUTURE = FUTURE_DAY.isoformat()
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -336,13 +339,17 @@ REFUSALS = [
     ),
     pytest.param(
         ("sign", KSB, "--party", "kaltim", "--date", "2022-09-01"),
-        ("already signed", "2022-07-28"),
+        ("already signed", "on 28 July 2022"),
         id="already-signed",
     ),
-    pytest.param((*SIGN_DISPAR, "--date", FUTURE), ("future", FUTURE), id="date-in-the-future"),
+    pytest.param(
+        (*SIGN_DISPAR, "--date", FUTURE),
+        ("future", i18n.format_date(FUTURE_DAY, language="en")),
+        id="date-in-the-future",
+    ),
     pytest.param(
         (*SIGN_DISPAR, "--date", "27 Juli 2022"),
-        ("2022-07-27", "before", "2022-07-28"),
+        ("27 July 2022", "before", "28 July 2022"),
         id="signed-before-the-agreement-date",
     ),
     pytest.param(

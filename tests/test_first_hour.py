@@ -13,7 +13,7 @@ from tests.conftest import RunKs, assert_refused, ledger_digest
 from tests.test_e2e import copy_ledger
 from tests.test_ledger import Ledger
 
-from kerjasama_cli import checks, ledger, lifecycle, queries, report, verify
+from kerjasama_cli import checks, i18n, ledger, lifecycle, queries, report, verify
 from kerjasama_cli.errors import InvalidInput
 
 KSB = "KSB-2022-0001"
@@ -116,12 +116,12 @@ def test_a_date_before_the_agreement_is_refused_in_one_line(
     story_copy: Path, run_ks: RunKs, args: tuple[str, ...]
 ) -> None:
     before = ledger_digest(story_copy)
-    assert_refused(run_ks(*args), "2022-07-01", f"before {KSB}'s date 2022-07-28")
+    assert_refused(run_ks(*args), "1 July 2022", f"before {KSB}'s date 28 July 2022")
     assert ledger_digest(story_copy) == before
 
 
 def test_an_agreement_not_yet_agreed_on_a_date_is_a_domain_refusal(book: Ledger) -> None:
-    with pytest.raises(InvalidInput, match=f"{KSB} was agreed on 2022-07-28, after 2022-07-01"):
+    with pytest.raises(InvalidInput, match=f"{KSB} was agreed on 28 July 2022, after 1 July 2022"):
         book.read(lambda sql: lifecycle.agreement_state(sql, 1, date(2022, 7, 1)))
 
 
@@ -129,7 +129,7 @@ def test_an_agreement_not_yet_agreed_on_a_date_is_a_domain_refusal(book: Ledger)
 
 
 def test_sign_and_add_agreement_say_the_date_they_record(ledger: Path, run_ks: RunKs) -> None:
-    today = date.today().isoformat()
+    today = i18n.format_date(date.today(), language="en")  # "2 December 2026"
     added = run_ks(
         "add-agreement", "--kind", "ksb", "--title", "Kerja Sama", "--party", "kaltim",
         "--party", "jatim",
@@ -147,15 +147,15 @@ def test_sign_and_add_agreement_say_the_date_they_record(ledger: Path, run_ks: R
         "--party", "jatim", "--date", "28 Juli 2022",
     )  # fmt: skip
     assert older.stdout.strip() == "KSB-2022-0001"
-    assert "agreed on 2022-07-28" in older.stderr and "today" not in older.stderr
+    assert "agreed on 28 July 2022" in older.stderr and "today" not in older.stderr
     signed = run_ks("sign", "KSB-2022-0001", "--party", "jatim", "--date", "2022-07-28")
-    assert "on 2022-07-28" in signed.stderr and "today" not in signed.stderr
+    assert "on 28 July 2022" in signed.stderr and "today" not in signed.stderr
 
 
 def test_a_handover_without_a_date_says_it_recorded_today(story_copy: Path, run_ks: RunKs) -> None:
     result = run_ks("handover", "PKS-2022-0005", "--to", "jatim")
     assert result.returncode == 0, result.stderr
-    assert f"on {date.today().isoformat()} {TODAY_NOTE}" in result.stderr
+    assert f"on {i18n.format_date(date.today(), language='en')} {TODAY_NOTE}" in result.stderr
 
 
 # --- 4. an agreement recorded by mistake is withdrawn ----------------------------------------

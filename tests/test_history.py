@@ -124,7 +124,7 @@ def test_a_retried_signature_or_handover_adds_nothing(book: Ledger) -> None:
     handed = book.write(ledger.handover, ["KSB-2022-0001"], "jatim", date(2022, 8, 11), "Surabaya")
     assert handed[0].already
     assert _actions(book) == before
-    with pytest.raises(InvalidInput, match="already signed KSB-2022-0001 on 2022-07-28"):
+    with pytest.raises(InvalidInput, match="already signed KSB-2022-0001 on 28 July 2022"):
         book.write(ledger.sign, "KSB-2022-0001", "kaltim", date(2022, 7, 30))
 
 

@@ -55,7 +55,7 @@ def test_a_typo_suggests_the_region_meant() -> None:
 
 
 def test_a_city_is_not_a_province() -> None:
-    with pytest.raises(NotFound, match="Kota Samarinda is a kota, not a province") as caught:
+    with pytest.raises(NotFound, match="Kota Samarinda is a city, not a province") as caught:
         TABLE.resolve_province("samarinda")
     assert caught.value.suggestions == ["Kalimantan Timur (kaltim)"]
 

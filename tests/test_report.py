@@ -229,13 +229,13 @@ def test_xlsx_has_one_sheet_per_section(story: dict, tmp_path: Path) -> None:
     assert book.sheetnames == [
         "Jumlah",
         "Menunggu",
-        "Ditandatangani",
+        "Tanda tangan",
         "Diserahkan",
         "Berakhir atau diakhiri",
         "Dievaluasi",
         "Segera berakhir",
         "Tanpa kegiatan",
-        "Buku besar",
+        "Buku register",
     ]
     waiting = [[c.value for c in row] for row in book["Menunggu"].iter_rows(min_row=3)]
     assert waiting[0][:6] == ["Jawa Timur", 8, 8, 0, 0, 0]
@@ -313,7 +313,7 @@ def test_check_exits_1_on_problems_and_0_without(story_ledger: Path, run_ks: Run
     late = run_ks("check", "--as-of", "2022-09-10", "--max-wait", "40", env=env)
     assert late.returncode == 1
     assert late.stdout.splitlines() == [
-        f"waiting: PKS-2022-000{n} for {name} Provinsi Kalimantan Timur, 44 days since 2022-07-28"
+        f"waiting: PKS-2022-000{n} for {name} Provinsi Kalimantan Timur, 44 days since 28 July 2022"
         for n, name in (
             (5, "Dinas Kebudayaan dan Pariwisata"),
             (6, "Dinas Perindustrian dan Perdagangan"),

@@ -68,7 +68,7 @@ def test_a_backdated_signature_replayed_by_its_own_trigger_is_caught(
 ) -> None:
     tamper(book.path, *BACKDATE_KALTIM)
     shown = run_ks("show", "KSB-2022-0001")
-    assert "2022-07-01" in shown.stdout or "1 Juli 2022" in shown.stdout  # the forgery is visible
+    assert "signed 1 July 2022" in shown.stdout  # the forgery is visible
 
     problems = verify.verify(book.path).problems
     assert "schema: trigger signature_no_update is missing" in problems

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kerjasama_cli import db, outputs, verify
 from kerjasama_cli.errors import InvalidInput, KsError, LedgerError
+from kerjasama_cli.i18n import _
 
 
 def backup(source: Path, dest: Path, replace: bool = False) -> verify.Report:
@@ -22,7 +23,7 @@ def backup(source: Path, dest: Path, replace: bool = False) -> verify.Report:
     target = outputs.destination(dest, ledger=source)
     existed = target.exists()
     if existed and not replace:
-        raise InvalidInput(f"{dest} already exists; pass --force to replace it")
+        raise InvalidInput(_("{path} already exists; pass --force to replace it").format(path=dest))
     try:
         with outputs.replacing(target, dest) as partial:
             with db.reader(source) as conn:
@@ -34,7 +35,9 @@ def backup(source: Path, dest: Path, replace: bool = False) -> verify.Report:
             report = verify.verify(partial)
             if not report.ok:
                 raise LedgerError(
-                    f"the copy did not verify, so it was not kept: {report.problems[0]}"
+                    _("the copy did not verify, so it was not kept: {problem}").format(
+                        problem=report.problems[0]
+                    )
                 )
     except sqlite3.OperationalError as exc:
         raise _cannot_copy(dest, exc, existed) from None
@@ -46,4 +49,4 @@ def _cannot_copy(dest: Path, exc: sqlite3.OperationalError, existed: bool) -> Ks
     """SQLite's failure to write the copy, as the refusal any failed output gets."""
     if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(exc):
         return outputs.cannot_write(dest, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), existed)
-    return LedgerError(f"cannot write {dest}: {exc}")
+    return LedgerError(_("cannot write {path}: {reason}").format(path=dest, reason=exc))

@@ -1,4 +1,8 @@
-"""`ks check`: the problems a monitoring system should alert on, as data."""
+"""`ks check`: the problems a monitoring system should alert on, as data.
+
+Each problem's `kind` and figures are for machines and never change; its `message` is for
+people, in the interface language, with dates written in it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kerjasama_cli import db, lifecycle, queries, verify
+from kerjasama_cli.i18n import _, format_date, ngettext
 
 
 def run(
@@ -15,7 +20,10 @@ def run(
     """Every problem found, each a dict with `kind` and a one-line `message`."""
     problems: list[dict[str, Any]] = []
     report = verify.verify(path, replay=full)
-    problems += [{"kind": "ledger", "message": f"ledger: {p}"} for p in report.problems]
+    problems += [
+        {"kind": "ledger", "message": _("ledger: {problem}").format(problem=p)}
+        for p in report.problems
+    ]
     with db.reader(path) as conn:
         sql = queries.sqlite_sql(conn)
         for row in queries.pending(sql, as_of, older_than=max_wait):
@@ -25,8 +33,16 @@ def run(
                     "agreement": row["agreement"],
                     "party": row["party"],
                     "days": row["waiting_days"],
-                    "message": f"waiting: {row['agreement']} for {row['party']}, "
-                    f"{row['waiting_days']} days since {row['waiting_since']}",
+                    "message": ngettext(
+                        "waiting: {key} for {party}, {days} day since {day}",
+                        "waiting: {key} for {party}, {days} days since {day}",
+                        row["waiting_days"],
+                    ).format(
+                        key=row["agreement"],
+                        party=row["party"],
+                        days=row["waiting_days"],
+                        day=_day(row["waiting_since"]),
+                    ),
                 }
             )
         for row in lifecycle.expiring(sql, as_of, expiring_within):
@@ -35,8 +51,11 @@ def run(
                     "kind": "expiring",
                     "agreement": row["key"],
                     "days": row["days_left"],
-                    "message": f"expiring: {row['key']} ends on {row['ends_on']}, "
-                    f"in {row['days_left']} days",
+                    "message": ngettext(
+                        "expiring: {key} ends on {day}, in {days} day",
+                        "expiring: {key} ends on {day}, in {days} days",
+                        row["days_left"],
+                    ).format(key=row["key"], day=_day(row["ends_on"]), days=row["days_left"]),
                 }
             )
         for row in lifecycle.ended(sql, as_of, as_of - timedelta(365)):
@@ -45,8 +64,14 @@ def run(
                     {
                         "kind": "lapsed",
                         "agreement": row["key"],
-                        "message": f"lapsed: {row['key']} ended on {row['ends_on']} "
-                        "and has not been renewed",
+                        "message": _(
+                            "lapsed: {key} ended on {day} and has not been renewed"
+                        ).format(key=row["key"], day=_day(row["ends_on"])),
                     }
                 )
     return problems
+
+
+def _day(iso: str) -> str:
+    """A date from the ledger (ISO) as a message writes it."""
+    return format_date(date.fromisoformat(iso))

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from kerjasama_cli.errors import InvalidInput
+from kerjasama_cli.i18n import N_, _
 
 # Parsing needs the abbreviations people actually type ("Agt", "Nop", "Peb"),
 # which no locale database lists, so this table is ours; output uses Babel. Besides these,
@@ -38,11 +39,12 @@ def month_named(name: str) -> int | None:
     months = {number for full, number in MONTH_BY_NAME.items() if full.startswith(name)}
     return months.pop() if len(months) == 1 else None
 
+
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DAY_FIRST = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
 _NAMED = re.compile(r"(\d{1,2})[\s-]+([^\W\d_]+)\.?[\s-]+(\d{4})")
 
-EXAMPLES = "2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022"
+EXAMPLES = N_("2022-08-11, 11-08-2022, 11/08/2022 or 11 Agustus 2022")
 # The years a date of this ledger can fall in: anything outside is a typo ("0222", "2202"
 # still passes), and the reports' date arithmetic stays far from date's own limits.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
@@ -58,14 +60,24 @@ def parse_date(text: str) -> date:
     elif (m := _NAMED.fullmatch(value)) is not None:
         month_or_none = month_named(m.group(2).casefold())
         if month_or_none is None:
-            raise InvalidInput(f"unknown month {m.group(2)!r} in date {text!r}")
+            raise InvalidInput(
+                _("unknown month {month!r} in date {text!r}").format(month=m.group(2), text=text)
+            )
         day, month, year = int(m.group(1)), month_or_none, int(m.group(3))
     else:
-        raise InvalidInput(f"cannot read {text!r} as a date; use {EXAMPLES}")
+        raise InvalidInput(
+            _("cannot read {text!r} as a date; use {examples}").format(
+                text=text, examples=_(EXAMPLES)
+            )
+        )
     try:
         parsed = date(year, month, day)
     except ValueError:
-        raise InvalidInput(f"{text!r} is not a real date") from None
+        raise InvalidInput(_("{text!r} is not a real date").format(text=text)) from None
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InvalidInput(f"{text!r} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+        raise InvalidInput(
+            _("{text!r} is outside the years {first} to {last}").format(
+                text=text, first=FIRST_YEAR, last=LAST_YEAR
+            )
+        )
     return parsed

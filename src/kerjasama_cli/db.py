@@ -22,6 +22,7 @@ from urllib.parse import quote
 from uuid import uuid4
 
 from kerjasama_cli.errors import InvalidInput, LedgerError, LedgerUnavailable
+from kerjasama_cli.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -134,7 +135,9 @@ def check_path(path: Path) -> None:
     """Refuse, in one line, a path that cannot name a ledger file: a folder or a link loop."""
     if path.is_dir():
         raise InvalidInput(
-            f"{path} is a folder; give the ledger's file name, e.g. {path / 'ledger.sqlite'}"
+            _("{path} is a folder; give the ledger's file name, e.g. {example}").format(
+                path=path, example=path / "ledger.sqlite"
+            )
         )
     if not path.exists():
         _real_path(path)
@@ -146,9 +149,13 @@ def _real_path(path: Path) -> Path:
         return path.resolve()
     except (RuntimeError, OSError) as exc:  # RuntimeError: a loop, until Python 3.13
         if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
-            raise LedgerError(f"cannot use {path}: {exc.strerror}") from None
+            raise LedgerError(
+                _("cannot use {path}: {reason}").format(path=path, reason=exc.strerror)
+            ) from None
         raise InvalidInput(
-            f"{path} is a symbolic link that leads back to itself; point it at the ledger's file"
+            _(
+                "{path} is a symbolic link that leads back to itself; point it at the ledger's file"
+            ).format(path=path)
         ) from None
 
 
@@ -163,16 +170,20 @@ def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
         if app_id == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
             return None
         if app_id != APPLICATION_ID:
-            raise LedgerError(f"{path} is not a ks ledger (another program's SQLite database)")
+            raise LedgerError(
+                _("{path} is not a ks ledger (another program's SQLite database)").format(path=path)
+            )
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError):
             translated = _translate(exc, path, writing=False)
             if translated is not exc:
                 raise translated from None
-        raise LedgerError(f"{path} is not a ks ledger ({exc})") from None
+        raise LedgerError(
+            _("{path} is not a ks ledger ({error})").format(path=path, error=exc)
+        ) from None
     if row is None:
-        raise LedgerError(f"{path} is not a ks ledger (no schema version)")
+        raise LedgerError(_("{path} is not a ks ledger (no schema version)").format(path=path))
     return str(row[0])
 
 
@@ -181,12 +192,17 @@ def _check_revision(revision: str | None, path: Path, *, writing: bool) -> None:
         return
     if revision not in SCHEMA_REVISIONS:
         raise LedgerError(
-            f"{path} was written by a newer version of ks (schema {revision}); upgrade ks to use it"
+            _(
+                "{path} was written by a newer version of ks (schema {revision}); "
+                "upgrade ks to use it"
+            ).format(path=path, revision=revision)
         )
     if not writing:
         raise LedgerError(
-            f"{path} has schema {revision} and needs upgrading to {SCHEMA_HEAD}: "
-            "any command that writes upgrades it"
+            _(
+                "{path} has schema {revision} and needs upgrading to {head}: "
+                "any command that writes upgrades it"
+            ).format(path=path, revision=revision, head=SCHEMA_HEAD)
         )
 
 
@@ -195,14 +211,18 @@ def reader(path: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection to an existing ledger; leaves the folder as it found it."""
     check_path(path)
     if not path.exists():
-        raise LedgerError(f"no ledger at {path}; record something first, or pass --db or set KS_DB")
+        raise LedgerError(
+            _("no ledger at {path}; record something first, or pass --db or set KS_DB").format(
+                path=path
+            )
+        )
     if path.stat().st_size == 0:
-        raise LedgerError(f"{path} is empty, not a ks ledger")
+        raise LedgerError(_("{path} is empty, not a ks ledger").format(path=path))
     conn = _connect_readonly(path)
     try:
         revision = schema_revision(conn, path)
         if revision is None:
-            raise LedgerError(f"{path} is not a ks ledger (no tables)")
+            raise LedgerError(_("{path} is not a ks ledger (no tables)").format(path=path))
         _check_revision(revision, path, writing=False)
         yield conn
     finally:
@@ -225,12 +245,14 @@ def _refuse_foreign_file(path: Path) -> None:
     Ledgers appear complete (see `write`), so an empty file or one without tables is foreign.
     """
     if path.stat().st_size == 0:
-        raise LedgerError(f"{path} is empty, not a ks ledger")
+        raise LedgerError(_("{path} is empty, not a ks ledger").format(path=path))
     conn = _connect_readonly(path)
     try:
         revision = schema_revision(conn, path)
         if revision is None:
-            raise LedgerError(f"{path} is an SQLite file without tables, not a ks ledger")
+            raise LedgerError(
+                _("{path} is an SQLite file without tables, not a ks ledger").format(path=path)
+            )
         _check_revision(revision, path, writing=True)
     finally:
         conn.close()
@@ -302,7 +324,9 @@ def _migrate(conn: Connection) -> None:
             command.upgrade(config, SCHEMA_HEAD)
             broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
-                raise LedgerError(f"upgrading the schema would break references: {broken[:3]}")
+                raise LedgerError(
+                    _("upgrading the schema would break references: {rows}").format(rows=broken[:3])
+                )
             conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
     finally:
         raw.execute("PRAGMA foreign_keys = ON")
@@ -311,19 +335,35 @@ def _migrate(conn: Connection) -> None:
 def _translate(exc: Exception, path: Path, writing: bool = True) -> Exception:
     """SQLite's operational errors as the one-line refusals users see."""
     text = str(exc).lower()
-    outcome = "; nothing was recorded" if writing else ""
     if "locked" in text or "busy" in text:
-        return LedgerUnavailable(f"the ledger {path} is busy (locked by another writer); try again")
+        return LedgerUnavailable(
+            _("the ledger {path} is busy (locked by another writer); try again").format(path=path)
+        )
     if "full" in text or ("disk i/o error" in text and _disk_full(path)):
-        return LedgerUnavailable(f"the disk holding {path} is full{outcome}")
+        said = (
+            _("the disk holding {path} is full; nothing was recorded")
+            if writing
+            else _("the disk holding {path} is full")
+        )
+        return LedgerUnavailable(said.format(path=path))
     if (
         "readonly" in text
         or "read-only" in text
         or ("unable to open" in text and path.exists() and not _writable(path))
     ):
-        return LedgerError(f"the ledger {path} is on a read-only disk or not writable{outcome}")
+        said = (
+            _("the ledger {path} is on a read-only disk or not writable; nothing was recorded")
+            if writing
+            else _("the ledger {path} is on a read-only disk or not writable")
+        )
+        return LedgerError(said.format(path=path))
     if "disk i/o error" in text or "unable to open" in text:
-        return LedgerError(f"cannot use {path}: {exc}{outcome}")
+        said = (
+            _("cannot use {path}: {reason}; nothing was recorded")
+            if writing
+            else _("cannot use {path}: {reason}")
+        )
+        return LedgerError(said.format(path=path, reason=exc))
     return exc
 
 
@@ -355,8 +395,16 @@ def write(
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         found = next(p for p in target.parents if p.exists())  # "/" exists
-        why = f"{found} is a file, not a folder" if not found.is_dir() else exc.strerror
-        raise InvalidInput(f"cannot create the folder {target.parent}: {why}") from None
+        why = (
+            _("{path} is a file, not a folder").format(path=found)
+            if not found.is_dir()
+            else exc.strerror
+        )
+        raise InvalidInput(
+            _("cannot create the folder {folder}: {reason}").format(
+                folder=target.parent, reason=why
+            )
+        ) from None
     fresh = None
     try:
         fresh = _private_name(target, shown_as=path)
@@ -397,8 +445,10 @@ def _sync_directory(directory: Path) -> None:
     except OSError as exc:
         if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
             raise LedgerError(
-                f"the disk holding {directory} reported an error ({exc.strerror}); "
-                "the write may not survive a power cut"
+                _(
+                    "the disk holding {folder} reported an error ({reason}); "
+                    "the write may not survive a power cut"
+                ).format(folder=directory, reason=exc.strerror)
             ) from None
 
 
@@ -409,8 +459,10 @@ def _private_name(target: Path, shown_as: Path) -> Path:
     size = len(os.fsencode(target.name))
     if size > name_max - len("-wal"):  # a WAL ledger never has a -journal
         raise InvalidInput(
-            f"the file name of {shown_as} is {size} bytes long; a ledger's name can have at "
-            f"most {name_max - len('-wal')} bytes, so that SQLite's -wal file fits beside it"
+            _(
+                "the file name of {path} is {size} bytes long; a ledger's name can have at "
+                "most {most} bytes, so that SQLite's -wal file fits beside it"
+            ).format(path=shown_as, size=size, most=name_max - len("-wal"))
         )
     tail = f".{os.getpid()}.{uuid4().hex[:8]}.new"
     room = name_max - len(f".{tail}-journal")  # the private file starts out with a journal

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kerjasama_cli.i18n import _
+
 # Exit codes: 2 for input the user can fix (as Click does for usage errors),
 # 1 for a ledger that cannot be used as it is, 3 for a busy or full ledger.
 EXIT_INVALID = 2
@@ -24,7 +26,9 @@ class KsError(Exception):
     def __str__(self) -> str:
         if not self.suggestions:
             return self.message
-        return f"{self.message}; did you mean {either(self.suggestions)}?"
+        return _("{message}; did you mean {choices}?").format(
+            message=self.message, choices=either(self.suggestions)
+        )
 
 
 class InvalidInput(KsError):
@@ -60,4 +64,4 @@ def either(options: Sequence[str]) -> str:
     quoted = [f"'{o}'" for o in options]
     if len(quoted) == 1:
         return quoted[0]
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return _("{choices} or {last}").format(choices=", ".join(quoted[:-1]), last=quoted[-1])

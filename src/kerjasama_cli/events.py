@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from kerjasama_cli.i18n import _
 from kerjasama_cli.queries import Sql, first, normalize
 
 GENESIS_HASH = "0" * 64
@@ -86,7 +87,9 @@ def _party_id(sql: Sql, payload: dict[str, Any], id_field: str, name_field: str)
         return int(payload[id_field])
     row = first(sql("SELECT id FROM party WHERE name_key = :k", k=normalize(payload[name_field])))
     if row is None:
-        raise LookupError(f"entry names an unknown party {payload[name_field]!r}")
+        raise LookupError(
+            _("entry names an unknown party {party!r}").format(party=payload[name_field])
+        )
     return int(row[0])
 
 
@@ -95,7 +98,7 @@ def _agreement_id(sql: Sql, payload: dict[str, Any]) -> int:
         return int(payload["agreement_id"])
     row = first(sql("SELECT id FROM agreement WHERE key = :key", key=payload["key"]))
     if row is None:
-        raise LookupError(f"entry names an unknown agreement {payload['key']!r}")
+        raise LookupError(_("entry names an unknown agreement {key!r}").format(key=payload["key"]))
     return int(row[0])
 
 
@@ -238,7 +241,7 @@ _AGREEMENT_FIELDS = {
 
 def _agreement_amend(sql: Sql, seq: int, p: dict[str, Any]) -> None:
     agreement_id = _agreement_id(sql, p)
-    for name, (_, new) in sorted(p.get("changes", {}).items()):
+    for name, (_old, new) in sorted(p.get("changes", {}).items()):
         column = _AGREEMENT_FIELDS[name]  # a fixed column name, never user text
         sql(f"UPDATE agreement SET {column} = :value WHERE id = :id", value=new, id=agreement_id)
     for side in p.get("numbers", []):
@@ -316,5 +319,7 @@ def apply(sql: Sql, seq: int, action: str, payload: dict[str, Any]) -> None:
     try:
         project = APPLY[action]
     except KeyError:
-        raise LookupError(f"entry {seq} has an unknown action {action!r}") from None
+        raise LookupError(
+            _("entry {number} has an unknown action {action!r}").format(number=seq, action=action)
+        ) from None
     project(sql, seq, payload)

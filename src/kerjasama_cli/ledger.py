@@ -19,6 +19,7 @@ from typing import Any
 from kerjasama_cli import events, queries, regions
 from kerjasama_cli.errors import InvalidInput, NotFound
 from kerjasama_cli.events import GENESIS_HASH, canonical, entry_hash  # noqa: F401 (re-exported)
+from kerjasama_cli.i18n import N_, _, format_date, ngettext
 from kerjasama_cli.queries import NOT_VOIDED, PartyInfo, Sql, first
 
 AGREEMENT_KINDS = ("ksb", "pks", "addendum")
@@ -26,6 +27,8 @@ KEY_PREFIX = {"ksb": "KSB", "pks": "PKS", "addendum": "ADD"}
 # C0 and C1 controls and the Unicode line/paragraph separators: they break lines and
 # terminals. Right-to-left marks, joiners and emoji are text and are kept exactly.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# An agreement's kind in a message ("the parent PKS-2022-0001 is a PKS, not a KSB").
+KIND_WORDS = {"ksb": N_("KSB"), "pks": N_("PKS"), "addendum": N_("addendum")}
 
 
 @dataclass(frozen=True)
@@ -48,19 +51,29 @@ def record(
 
 
 def text_value(label: str, value: str | None, *, required: bool = False) -> str | None:
-    """Accept free text exactly as given, but not blank where required, nor control characters."""
+    """Accept free text exactly as given, but not blank where required, nor control characters.
+
+    `label` is an option name (`--place`) or a phrase marked with N_ ("the title"), which is
+    translated here, when the refusal is made."""
     if value is None or not value.strip():
         if required:
-            raise InvalidInput(f"{label} cannot be empty")
+            raise InvalidInput(_("{label} cannot be empty").format(label=_(label)))
         return None
     if _CONTROL.search(value):
-        raise InvalidInput(f"{label} contains a control character (a line break or tab?)")
+        raise InvalidInput(
+            _("{label} contains a control character (a line break or tab?)").format(label=_(label))
+        )
     return value
 
 
 def not_future(label: str, value: date, actor: Actor) -> date:
+    """Nothing is recorded as done on a day still to come; `label` is marked with N_."""
     if value > actor.today:
-        raise InvalidInput(f"{label} {value.isoformat()} is in the future (today is {actor.today})")
+        raise InvalidInput(
+            _("{label} {date} is in the future (today is {today})").format(
+                label=_(label), date=format_date(value), today=format_date(actor.today)
+            )
+        )
     return value
 
 
@@ -68,8 +81,12 @@ def not_before(label: str, value: date, agreement: queries.AgreementInfo) -> dat
     """Nothing happens to an agreement before the day it was agreed."""
     if value < agreement.agreed_on:
         raise InvalidInput(
-            f"{label} {value.isoformat()} is before {agreement.key}'s date "
-            f"{agreement.agreed_on.isoformat()}"
+            _("{label} {date} is before {key}'s date {agreed}").format(
+                label=_(label),
+                date=format_date(value),
+                key=agreement.key,
+                agreed=format_date(agreement.agreed_on),
+            )
         )
     return value
 
@@ -107,36 +124,53 @@ def _refuse_taken_name(sql: Sql, name: str, region_code: str | None) -> None:
     """
     key = queries.normalize(name)
     if first(sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)):
-        raise InvalidInput(f"name {name!r} is already used by a party (as its alias)")
+        raise InvalidInput(
+            _("name {name!r} is already used by a party (as its alias)").format(name=name)
+        )
     for (code,) in sql("SELECT region_code FROM party WHERE name_key = :k", k=key):
-        if code == region_code or code is None or region_code is None:
-            where = f"of {regions.load().by_code[code].name}" if code else "without a region"
-            raise InvalidInput(f"name {name!r} is already used by a party {where}")
+        if code is None:
+            raise InvalidInput(
+                _("name {name!r} is already used by a party without a region").format(name=name)
+            )
+        if code == region_code or region_code is None:
+            raise InvalidInput(
+                _("name {name!r} is already used by a party of {region}").format(
+                    name=name, region=regions.load().by_code[code].name
+                )
+            )
     if regions.load().matches(name):
-        raise InvalidInput(f"name {name!r} already names a region")
+        raise InvalidInput(_("name {name!r} already names a region").format(name=name))
 
 
 def _refuse_taken(sql: Sql, label: str, value: str) -> None:
-    """A new alias must not already name a party or a region: aliases are country-wide."""
+    """A new alias must not already name a party or a region: aliases are country-wide.
+    `label` is marked with N_."""
     key = queries.normalize(value)
     if first(sql("SELECT 1 FROM party WHERE name_key = :k", k=key)) or first(
         sql("SELECT 1 FROM party_alias WHERE alias_key = :k", k=key)
     ):
-        raise InvalidInput(f"{label} {value!r} is already used by a party")
+        raise InvalidInput(
+            _("{label} {value!r} is already used by a party").format(label=_(label), value=value)
+        )
     if regions.load().matches(value):  # even an ambiguous one ("bandung") names regions
-        raise InvalidInput(f"{label} {value!r} already names a region")
+        raise InvalidInput(
+            _("{label} {value!r} already names a region").format(label=_(label), value=value)
+        )
 
 
 def _refuse_lookalikes(sql: Sql, values: Sequence[tuple[str, str]]) -> None:
     """A new name or alias must not read like an agreement key, or like another party's or a
-    region's name without being it (other letters that look the same: see lookalike.py)."""
+    region's name without being it (other letters that look the same: see lookalike.py).
+    Each label is marked with N_."""
     from kerjasama_cli import lookalike
 
     for label, value in values:
         if _shaped_like_key(value):
             raise InvalidInput(
-                f"{label} {value!r} reads like an agreement key (such as KSB-2022-0001), "
-                "so references to it would be ambiguous; refused"
+                _(
+                    "{label} {value!r} reads like an agreement key (such as KSB-2022-0001), "
+                    "so references to it would be ambiguous; refused"
+                ).format(label=_(label), value=value)
             )
     # What each known text is, as a region (the regions it names) or a party (its owner's
     # name for an alias, None for a name); described only for the one imitated.
@@ -154,23 +188,27 @@ def _refuse_lookalikes(sql: Sql, values: Sequence[tuple[str, str]]) -> None:
             if queries.normalize(text) == same:
                 continue  # the very same name: the rule for taken names decides
             raise InvalidInput(
-                f"{label} {value!r} looks like {text!r} ({_what(text, what)}) but "
-                f"{lookalike.difference(value, text)}; refused"
+                _(
+                    "{label} {value!r} looks like {text!r} ({what}) but {difference}; refused"
+                ).format(
+                    label=_(label),
+                    value=value,
+                    text=text,
+                    what=_what(text, what),
+                    difference=lookalike.difference(value, text),
+                )
             )
 
 
 def _what(text: str, what: tuple[regions.Region, ...] | str | None) -> str:
     """What a name that a new one imitates is, for the refusal."""
     if what is None:
-        return "a registered party"
+        return _("a registered party")
     if isinstance(what, str):
-        return f"an alias of {what}"
+        return _("an alias of {party}").format(party=what)
     if text == what[0].government_name:
-        return f"the government of {what[0].name}"
-    names = [r.name for r in what]
-    return "which names " + (
-        names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    )
+        return _("the government of {region}").format(region=what[0].name)
+    return _("which names {regions}").format(regions=queries.listed([r.name for r in what]))
 
 
 def _shaped_like_key(value: str) -> bool:
@@ -193,11 +231,11 @@ def add_party(
     third_party: bool = False,
 ) -> PartyInfo:
     """Register an agency (perangkat daerah) of a region, or a third party."""
-    clean_name = text_value("the party's name", name.strip(), required=True)
+    clean_name = text_value(N_("the party's name"), name.strip(), required=True)
     assert clean_name is not None
     title = text_value("--signatory-title", signatory_title)
     if region is None and not third_party:
-        raise InvalidInput("an agency needs --region (or use --third-party)")
+        raise InvalidInput(_("an agency needs --region (or use --third-party)"))
     place = regions.load().resolve(region) if region is not None else None
     _refuse_taken_name(sql, clean_name, place.code if place else None)
     seen = {queries.normalize(clean_name)}
@@ -206,11 +244,11 @@ def add_party(
         value = text_value("--alias", alias.strip(), required=True)
         assert value is not None
         if queries.normalize(value) in seen:
-            raise InvalidInput(f"alias {value!r} is given twice")
-        _refuse_taken(sql, "alias", value)
+            raise InvalidInput(_("alias {alias!r} is given twice").format(alias=value))
+        _refuse_taken(sql, N_("alias"), value)
         seen.add(queries.normalize(value))
         clean_aliases.append(value)
-    _refuse_lookalikes(sql, [("name", clean_name), *(("alias", a) for a in clean_aliases)])
+    _refuse_lookalikes(sql, [(N_("name"), clean_name), *((N_("alias"), a) for a in clean_aliases)])
     kind = "third" if third_party else "agency"
     region_code = place.code if place else None
     party_id = events.next_id(sql, "party")
@@ -240,7 +278,9 @@ def parse_numbers(values: Sequence[str]) -> list[tuple[str, str]]:
         party, sep, number = value.partition("=")
         if not sep or not party.strip() or not number.strip():
             raise InvalidInput(
-                f"--number {value!r} should look like PARTY=NUMBER, e.g. jatim=120/45"
+                _("--number {value!r} should look like PARTY=NUMBER, e.g. jatim=120/45").format(
+                    value=value
+                )
             )
         text_value("--number", number, required=True)
         pairs.append((party.strip(), number.strip()))
@@ -263,10 +303,12 @@ def _numbers_by_party(
         party = queries.resolve_party(sql, ref)
         if _who(party) not in {_who(p) for p in parties}:
             raise InvalidInput(
-                f"--number names {party.name}, which is not a party to this agreement"
+                _("--number names {party}, which is not a party to this agreement").format(
+                    party=party.name
+                )
             )
         if _who(party) in by_party:
-            raise InvalidInput(f"--number for {party.name} is given twice")
+            raise InvalidInput(_("--number for {party} is given twice").format(party=party.name))
         by_party[_who(party)] = number
     return by_party
 
@@ -302,10 +344,10 @@ def add_agreement(
     """
     kind = kind.lower()
     if kind not in AGREEMENT_KINDS:
-        raise InvalidInput(f"unknown kind {kind!r}; use ksb, pks or addendum")
-    clean_title = text_value("the title", title, required=True)
+        raise InvalidInput(_("unknown kind {kind!r}; use ksb, pks or addendum").format(kind=kind))
+    clean_title = text_value(N_("the title"), title, required=True)
     clean_place = text_value("--place", place)
-    agreed = not_future("the agreement date", agreed_on or actor.today, actor)
+    agreed = not_future(N_("the agreement date"), agreed_on or actor.today, actor)
     _check_term(agreed, start_on, end_on, years)
     parent_info = _parent(sql, kind, parent)
     renewed = queries.find_agreement(sql, renews) if renews is not None else None
@@ -317,9 +359,11 @@ def add_agreement(
     identities = [_who(p) for p in resolved]
     for party in resolved:
         if identities.count(_who(party)) > 1:
-            raise InvalidInput(f"{party.name} is named twice among the parties")
+            raise InvalidInput(
+                _("{party} is named twice among the parties").format(party=party.name)
+            )
     if len(resolved) < 2:
-        raise InvalidInput("an agreement needs at least two distinct parties (--party twice)")
+        raise InvalidInput(_("an agreement needs at least two distinct parties (--party twice)"))
     number_of = _numbers_by_party(sql, numbers, resolved)
     content = {
         "kind": kind,
@@ -374,15 +418,21 @@ def add_agreement(
 def _parent(sql: Sql, kind: str, parent: str | None) -> queries.AgreementInfo | None:
     if parent is None:
         if kind == "addendum":
-            raise InvalidInput("an addendum names the agreement it amends (--parent KEY)")
+            raise InvalidInput(_("an addendum names the agreement it amends (--parent KEY)"))
         return None
     if kind == "ksb":
-        raise InvalidInput("a KSB has no parent; a PKS names its KSB, an addendum its agreement")
+        raise InvalidInput(_("a KSB has no parent; a PKS names its KSB, an addendum its agreement"))
     info = queries.find_agreement(sql, parent)
     if kind == "pks" and info.kind != "ksb":
-        raise InvalidInput(f"the parent {info.key} is a {info.kind}, not a KSB")
+        raise InvalidInput(
+            _("the parent {key} is a {kind}, not a KSB").format(
+                key=info.key, kind=_(KIND_WORDS[info.kind])
+            )
+        )
     if kind == "addendum" and info.kind == "addendum":
-        raise InvalidInput(f"{info.key} is itself an addendum; amend the agreement it amends")
+        raise InvalidInput(
+            _("{key} is itself an addendum; amend the agreement it amends").format(key=info.key)
+        )
     return info
 
 
@@ -390,13 +440,21 @@ def _check_term(
     agreed: date, start_on: date | None, end_on: date | None, years: int | None = None
 ) -> None:
     if start_on and end_on and end_on < start_on:
-        raise InvalidInput(f"the end {end_on} is before the start {start_on}")
+        raise InvalidInput(
+            _("the end {end} is before the start {start}").format(
+                end=format_date(end_on), start=format_date(start_on)
+            )
+        )
     if end_on and end_on < agreed:
-        raise InvalidInput(f"the end {end_on} is before the agreement date {agreed}")
+        raise InvalidInput(
+            _("the end {end} is before the agreement date {agreed}").format(
+                end=format_date(end_on), agreed=format_date(agreed)
+            )
+        )
     if years is not None and end_on is not None:
-        raise InvalidInput("give either --end or --years, not both")
+        raise InvalidInput(_("give either --end or --years, not both"))
     if years is not None and not 1 <= years <= 100:
-        raise InvalidInput("--years must be a whole number of years from 1 to 100")
+        raise InvalidInput(_("--years must be a whole number of years from 1 to 100"))
 
 
 def _same_agreement(sql: Sql, content: dict[str, Any], sides: list[dict[str, Any]]) -> str | None:
@@ -447,7 +505,11 @@ def _side_of(sides: list[queries.Side], party: PartyInfo, key: str) -> queries.S
         if side.party.id is not None and side.party.id == party.id:
             return side
     names = ", ".join(s.party.name for s in sides)
-    raise InvalidInput(f"{party.name} is not a party to {key} (its parties: {names})")
+    raise InvalidInput(
+        _("{party} is not a party to {key} (its parties: {parties})").format(
+            party=party.name, key=key, parties=names
+        )
+    )
 
 
 def sign(
@@ -466,7 +528,7 @@ def sign(
     party = queries.resolve_party(sql, party_ref)
     agreement_sides = queries.sides(sql, agreement.id)
     side = _side_of(agreement_sides, party, agreement.key)
-    on = not_future("the signing date", signed_on or actor.today, actor)
+    on = not_future(N_("the signing date"), signed_on or actor.today, actor)
     clean_place = text_value("--place", place)
     clean_signatory = text_value("--signatory", signatory)
     clean_title = text_value("--title", title) or party.signatory_title
@@ -482,14 +544,23 @@ def sign(
         if same:
             return Signed(agreement.key, party.name, on, in_force, [], already=True)
         raise InvalidInput(
-            f"{party.name} already signed {agreement.key} on {side.signed_on.isoformat()} "
-            f"(entry {side.signature_seq}; void it first to record a different signature)"
+            _(
+                "{party} already signed {key} on {date} "
+                "(entry {entry}; void it first to record a different signature)"
+            ).format(
+                party=party.name,
+                key=agreement.key,
+                date=format_date(side.signed_on),
+                entry=side.signature_seq,
+            )
         )
-    not_before("the signing date", on, agreement)
+    not_before(N_("the signing date"), on, agreement)
     if clean_number is not None and side.number not in (None, clean_number):
         raise InvalidInput(
-            f"{party.name}'s number on {agreement.key} is already {side.number!r}, "
-            f"not {clean_number!r} (correct it with ks amend)"
+            _(
+                "{party}'s number on {key} is already {number!r}, "
+                "not {given!r} (correct it with ks amend)"
+            ).format(party=party.name, key=agreement.key, number=side.number, given=clean_number)
         )
     warnings = []
     if agreement.parent_id is not None:
@@ -503,8 +574,13 @@ def sign(
         ) or (None, 0)
         if unsigned:
             warnings.append(
-                f"{agreement.key} implements {parent_key}, which is not yet in force "
-                f"({unsigned} signature(s) missing)"
+                ngettext(
+                    "{key} implements {parent}, which is not yet in force "
+                    "({count} signature missing)",
+                    "{key} implements {parent}, which is not yet in force "
+                    "({count} signatures missing)",
+                    unsigned,
+                ).format(key=agreement.key, parent=parent_key, count=unsigned)
             )
     record(
         sql,
@@ -554,13 +630,17 @@ def _nothing_to_sign(recipient: PartyInfo, key: str, sides: list[queries.Side]) 
     """Why a handover to `recipient` would count for no one: not a party, or all signed."""
     names = ", ".join(s.party.name for s in sides)
     if any(s.party.id is not None and s.party.id == recipient.id for s in sides):
-        return f"{key} has nothing left to sign at {recipient.name}, which has already signed it"
-    if any(covers(recipient, s.party) for s in sides):
-        return (
-            f"{key} has nothing left to sign at {recipient.name}: it is not a party, and its "
-            f"agencies among the parties have signed (its parties: {names})"
+        return _("{key} has nothing left to sign at {party}, which has already signed it").format(
+            key=key, party=recipient.name
         )
-    return f"{recipient.name} is not a party to {key} (its parties: {names})"
+    if any(covers(recipient, s.party) for s in sides):
+        return _(
+            "{key} has nothing left to sign at {party}: it is not a party, and its "
+            "agencies among the parties have signed (its parties: {parties})"
+        ).format(key=key, party=recipient.name, parties=names)
+    return _("{party} is not a party to {key} (its parties: {parties})").format(
+        party=recipient.name, key=key, parties=names
+    )
 
 
 def handover(
@@ -574,8 +654,8 @@ def handover(
 ) -> list[HandedOver]:
     """Record that the originals of `keys` were delivered to a party for signature."""
     if not keys:
-        raise InvalidInput("name at least one agreement key")
-    on = not_future("the handover date", handed_on or actor.today, actor)
+        raise InvalidInput(_("name at least one agreement key"))
+    on = not_future(N_("the handover date"), handed_on or actor.today, actor)
     clean_place = text_value("--place", place)
     clean_note = text_value("--note", note)
     recipient = queries.resolve_party(sql, recipient_ref)
@@ -584,9 +664,9 @@ def handover(
     for key in keys:
         agreement = queries.find_agreement(sql, key)
         if agreement.key in seen:
-            raise InvalidInput(f"{agreement.key} is named twice")
+            raise InvalidInput(_("{key} is named twice").format(key=agreement.key))
         seen.add(agreement.key)
-        not_before("the handover date", on, agreement)
+        not_before(N_("the handover date"), on, agreement)
         agreement_sides = queries.sides(sql, agreement.id)
         waiting = [
             s.party.name
@@ -657,12 +737,15 @@ def void(
     seq = _void_target(sql, target, party_ref)
     row = first(sql("SELECT action, agreement_key, payload FROM entry WHERE seq = :seq", seq=seq))
     if row is None:
-        raise NotFound(f"no entry {seq}")
+        raise NotFound(_("no entry {number}").format(number=seq))
     action, key, payload_text = row
     if action not in events.VOIDABLE:
         raise InvalidInput(
-            f"entry {seq} is a {action}; only agreements, signatures, handovers, terminations, "
-            "activities and evaluations can be voided (use ks amend for an agreement's details)"
+            _(
+                "entry {number} is a {action}; only agreements, signatures, handovers, "
+                "terminations, activities and evaluations can be voided "
+                "(use ks amend for an agreement's details)"
+            ).format(number=seq, action=action)
         )
     description = queries.describe(action, json.loads(payload_text))
     earlier = first(
@@ -675,8 +758,16 @@ def void(
         if earlier[1] == clean_reason:  # a retry whose outcome was unknown
             return Voided(int(earlier[0]), seq, action, key, description, already=True)
         if action == "agreement.add":
-            raise InvalidInput(f"{key} was already withdrawn (entry {earlier[0]}: {earlier[1]})")
-        raise InvalidInput(f"entry {seq} is already void (entry {earlier[0]}: {earlier[1]})")
+            raise InvalidInput(
+                _("{key} was already withdrawn (entry {entry}: {reason})").format(
+                    key=key, entry=earlier[0], reason=earlier[1]
+                )
+            )
+        raise InvalidInput(
+            _("entry {number} is already void (entry {entry}: {reason})").format(
+                number=seq, entry=earlier[0], reason=earlier[1]
+            )
+        )
     if action == "agreement.add":
         _refuse_withdrawing_before_dependants(sql, str(key))
     elif key is not None:
@@ -717,33 +808,46 @@ def _refuse_withdrawing_before_dependants(sql: Sql, key: str) -> None:
     ]
     if not children and not renewals:
         return
-    held = []
-    if children:
-        held.append(f"has {_and(children)} under it")
-    if renewals:
-        held.append(f"is renewed by {_and(renewals)}")
+    if children and renewals:
+        message = _(
+            "{key} has {children} under it and is renewed by {renewals}; "
+            "withdraw them first (ks void KEY --reason)"
+        )
+    elif children:
+        message = ngettext(
+            "{key} has {children} under it; withdraw it first (ks void KEY --reason)",
+            "{key} has {children} under it; withdraw them first (ks void KEY --reason)",
+            len(children),
+        )
+    else:
+        message = ngettext(
+            "{key} is renewed by {renewals}; withdraw it first (ks void KEY --reason)",
+            "{key} is renewed by {renewals}; withdraw them first (ks void KEY --reason)",
+            len(renewals),
+        )
     raise InvalidInput(
-        f"{agreement.key} {' and '.join(held)}; withdraw "
-        f"{'it' if len(children) + len(renewals) == 1 else 'them'} first (ks void KEY --reason)"
+        message.format(
+            key=agreement.key, children=queries.listed(children), renewals=queries.listed(renewals)
+        )
     )
-
-
-def _and(keys: Sequence[str]) -> str:
-    return keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]
 
 
 def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
     text = target.strip().lstrip("#")
     if party_ref is None:
         if text.isdigit() and len(text) > 18:  # more entries than any ledger will hold
-            raise NotFound(f"no entry {text[:20]}{'...' if len(text) > 20 else ''}")
+            raise NotFound(
+                _("no entry {number}").format(number=text[:20] + ("..." if len(text) > 20 else ""))
+            )
         if text.isdigit():
             return int(text)
         try:
             agreement = queries.find_agreement(sql, target, withdrawn=True)
         except NotFound as exc:
             raise NotFound(
-                f"{target!r} is neither an entry number (from ks log) nor an agreement key",
+                _(
+                    "{target!r} is neither an entry number (from ks log) nor an agreement key"
+                ).format(target=target),
                 exc.suggestions,
             ) from None
         assert agreement.entry_seq is not None
@@ -752,7 +856,11 @@ def _void_target(sql: Sql, target: str, party_ref: str | None) -> int:
     party = queries.resolve_party(sql, party_ref)
     side = _side_of(queries.sides(sql, agreement.id), party, agreement.key)
     if side.signature_seq is None:
-        raise InvalidInput(f"{party.name} has not signed {agreement.key}; nothing to void")
+        raise InvalidInput(
+            _("{party} has not signed {key}; nothing to void").format(
+                party=party.name, key=agreement.key
+            )
+        )
     return side.signature_seq
 
 
@@ -778,7 +886,7 @@ def amend(
         if new is not None and new != old:
             changes[name] = [_text(old), _text(new)]
 
-    change("title", agreement.title, text_value("the title", title, required=title is not None))
+    change("title", agreement.title, text_value(N_("the title"), title, required=title is not None))
     change("place", agreement.place, text_value("--place", place))
     change("start", agreement.start_on, start_on)
     change("end", agreement.end_on, end_on)
@@ -787,12 +895,13 @@ def amend(
         row = first(sql("SELECT term_years FROM agreement WHERE id = :id", id=agreement.id))
         change("term_years", row[0] if row else None, years)
     if agreed_on is not None:
-        not_future("the agreement date", agreed_on, actor)
+        not_future(N_("the agreement date"), agreed_on, actor)
         earliest = _earliest_event(sql, agreement.id)
         if earliest is not None and agreed_on > earliest:
             raise InvalidInput(
-                f"{agreement.key} has a signature or handover on {earliest}; "
-                f"its date cannot be after that"
+                _(
+                    "{key} has a signature or handover on {date}; its date cannot be after that"
+                ).format(key=agreement.key, date=format_date(earliest))
             )
         change("date", agreement.agreed_on, agreed_on)
     _check_term(
@@ -813,8 +922,10 @@ def amend(
             )
     if not changes and not new_numbers:
         raise InvalidInput(
-            f"nothing to change: give the new --title, --date, --place, "
-            f"--start, --end or --number for {agreement.key}"
+            _(
+                "nothing to change: give the new --title, --date, --place, "
+                "--start, --end or --number for {key}"
+            ).format(key=agreement.key)
         )
     payload = {
         "key": agreement.key,
@@ -851,7 +962,9 @@ def _in_force(sql: Sql, agreement: queries.AgreementInfo, as_of: date) -> dict[s
 
     state = lifecycle.agreement_state(sql, agreement.id, as_of)
     if state["status"] == "awaiting-signatures":
-        raise InvalidInput(f"{agreement.key} is not in force yet: it still awaits signatures")
+        raise InvalidInput(
+            _("{key} is not in force yet: it still awaits signatures").format(key=agreement.key)
+        )
     return state
 
 
@@ -859,11 +972,11 @@ def terminate(sql: Sql, actor: Actor, key: str, on: date, reason: str) -> str:
     """End an agreement before (or without) the end of its term."""
     clean_reason = text_value("--reason", reason, required=True)
     agreement = queries.find_agreement(sql, key)
-    not_future("the termination date", on, actor)
-    not_before("the termination date", on, agreement)
+    not_future(N_("the termination date"), on, actor)
+    not_before(N_("the termination date"), on, agreement)
     if first(sql(f"SELECT 1 FROM termination t WHERE t.agreement_id = :id AND "
                  f"{queries.NOT_VOIDED.format('t')}", id=agreement.id)):  # fmt: skip
-        raise InvalidInput(f"{agreement.key} is already terminated")
+        raise InvalidInput(_("{key} is already terminated").format(key=agreement.key))
     record(
         sql,
         actor,
@@ -900,9 +1013,11 @@ def renew(
         )
     )
     if successor is not None:
-        raise InvalidInput(f"{old.key} is already renewed by {successor[0]}")
+        raise InvalidInput(
+            _("{key} is already renewed by {successor}").format(key=old.key, successor=successor[0])
+        )
     on = agreed_on or actor.today
-    not_before("the renewal date", on, old)
+    not_before(N_("the renewal date"), on, old)
     _in_force(sql, old, on)
     parent = first(sql("SELECT key FROM agreement WHERE id = :id", id=old.parent_id))
     return add_agreement(
@@ -927,8 +1042,8 @@ def add_activity(
     """Record a technical activity carried out under an agreement."""
     clean = text_value("--description", description, required=True)
     agreement = queries.find_agreement(sql, key)
-    not_future("the activity date", on, actor)
-    not_before("the activity date", on, agreement)
+    not_future(N_("the activity date"), on, actor)
+    not_before(N_("the activity date"), on, agreement)
     party = None
     if party_ref is not None:
         party = queries.resolve_party(sql, party_ref)
@@ -957,11 +1072,13 @@ def evaluate(sql: Sql, actor: Actor, key: str, on: date, finding: str, recommend
     clean = text_value("--finding", finding, required=True)
     if recommendation not in RECOMMENDATIONS:
         raise InvalidInput(
-            f"unknown recommendation {recommendation!r}; use {', '.join(RECOMMENDATIONS)}"
+            _("unknown recommendation {recommendation!r}; use {choices}").format(
+                recommendation=recommendation, choices=", ".join(RECOMMENDATIONS)
+            )
         )
     agreement = queries.find_agreement(sql, key)
-    not_future("the evaluation date", on, actor)
-    not_before("the evaluation date", on, agreement)
+    not_future(N_("the evaluation date"), on, actor)
+    not_before(N_("the evaluation date"), on, agreement)
     _in_force(sql, agreement, on)
     return record(
         sql,

@@ -18,6 +18,7 @@ from typing import Any
 
 from kerjasama_cli import regions
 from kerjasama_cli.errors import InvalidInput
+from kerjasama_cli.i18n import N_, _, format_date
 from kerjasama_cli.queries import (
     NOT_VOIDED,
     Sql,
@@ -31,6 +32,24 @@ STATUSES = ("awaiting-signatures", "in-force", "expiring", "expired", "terminate
 WARNING_DAYS = 90  # the default window for "expiring"
 WARNING_WINDOWS = (90, 60, 30, 7, 0)  # the usual reminders before the end
 RECOMMENDATIONS = ("continue", "extend", "stop")
+# The statuses as text shows them (`status_word`); JSON and CSV keep the values above. The
+# English words are the values themselves, which people already read in tables and scripts.
+STATUS_WORDS = {
+    "awaiting-signatures": N_("awaiting-signatures"),
+    "in-force": N_("in-force"),
+    "expiring": N_("expiring"),
+    "expired": N_("expired"),
+    "terminated": N_("terminated"),
+    "superseded": N_("superseded"),
+    "not-yet-agreed": N_("not-yet-agreed"),
+    "withdrawn": N_("withdrawn"),
+}
+
+
+def status_word(status: str) -> str:
+    """A status as text shows it, in the interface language (an unknown one as it is)."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+
 
 # A side is signed as of :as_of by a signature dated then or earlier that was not voided.
 _SIGNED_SIDE = (
@@ -157,10 +176,19 @@ def agreement_state(sql: Sql, agreement_id: int, as_of: date) -> dict[str, Any]:
     text = STATE_SQL.format(where="a.id = :id")
     row = next(_rows(sql, text, id=agreement_id, **state_params(as_of)), None)
     if row is None:
-        key, agreed_on = first(
-            sql("SELECT key, agreed_on FROM agreement WHERE id = :id", id=agreement_id)
-        ) or (f"agreement {agreement_id}", "?")
-        raise NotYetAgreed(f"{key} was agreed on {agreed_on}, after {as_of.isoformat()}")
+        found = first(sql("SELECT key, agreed_on FROM agreement WHERE id = :id", id=agreement_id))
+        if found is None:
+            raise NotYetAgreed(
+                _("agreement {number} is not in the ledger").format(number=agreement_id)
+            )
+        key, agreed_on = found
+        raise NotYetAgreed(
+            _("{key} was agreed on {agreed}, after {date}").format(
+                key=key,
+                agreed=format_date(date.fromisoformat(str(agreed_on))),
+                date=format_date(as_of),
+            )
+        )
     return row
 
 
@@ -268,7 +296,7 @@ def list_agreements(
     rows = _rows(
         sql, text, province=province_code, kind=kind, status=status_filter, **state_params(as_of)
     )
-    for _, group in groupby(rows, key=lambda r: r["id"]):
+    for _id, group in groupby(rows, key=lambda r: r["id"]):
         members = list(group)
         head = members[0]
         yield {

@@ -27,6 +27,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import TypeVar
 
+from kerjasama_cli.i18n import _, ngettext
+
 T = TypeVar("T")
 
 # fmt: off
@@ -366,8 +368,14 @@ def lookalikes() -> dict[str, str]:
 
 
 def describe(char: str) -> str:
-    """A character as staff can see it: 'U+0430 CYRILLIC SMALL LETTER A'."""
-    return f"U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED CHARACTER')}"
+    """A character as staff can see it: 'U+0430 CYRILLIC SMALL LETTER A'.
+
+    Unicode's character names are names, the same in every language; only the stand-in for
+    a character without one is translated."""
+    name = unicodedata.name(char, None)
+    if name is None:
+        name = _("UNNAMED CHARACTER")
+    return f"U+{ord(char):04X} {name}"
 
 
 def odd_characters(text: str, original: str) -> list[str]:
@@ -381,7 +389,7 @@ def odd_characters(text: str, original: str) -> list[str]:
         None, original.casefold(), folded, autojunk=False
     ).get_opcodes()
     odd: dict[str, None] = {}
-    for tag, _, _, start, end in opcodes:
+    for tag, _start, _end, start, end in opcodes:
         if tag in ("replace", "insert"):
             odd.update(dict.fromkeys(c for c in text[start:end] if not c.isspace()))
     return list(odd)
@@ -390,15 +398,20 @@ def odd_characters(text: str, original: str) -> list[str]:
 def difference(text: str, original: str) -> str:
     """How `text` differs from the `original` it looks like, naming the characters."""
     if odd := odd_characters(text, original):
-        return f"uses other characters ({_listed(odd)})"
+        return _("uses other characters ({characters})").format(characters=_listed(odd))
     if missing := odd_characters(original, text):
-        return f"leaves out {_listed(missing)}"
-    return "is spaced differently"
+        return _("leaves out {characters}").format(characters=_listed(missing))
+    return _("is spaced differently")
 
 
 def _listed(chars: list[str], limit: int = 3) -> str:
     shown = ", ".join(describe(c) for c in chars[:limit])
-    return shown + (f" and {len(chars) - limit} more" if len(chars) > limit else "")
+    if len(chars) <= limit:
+        return shown
+    more = len(chars) - limit
+    return ngettext("{characters} and {count} more", "{characters} and {count} more", more).format(
+        characters=shown, count=more
+    )
 
 
 def index(known: Iterable[tuple[str, T]]) -> dict[str, list[tuple[str, T]]]:

@@ -19,13 +19,24 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from kerjasama_cli.errors import InvalidInput, KsError, LedgerUnavailable
+from kerjasama_cli.i18n import N_, _
 
-# The ledger and the files SQLite keeps beside it, which writing over would destroy it.
+# The ledger and the files SQLite keeps beside it, which writing over would destroy it,
+# with the refusal of each as a whole sentence.
 LEDGER_FILES = {
-    "": "the ledger",
-    "-wal": "the ledger's write-ahead log",
-    "-shm": "the ledger's shared-memory index",
-    "-journal": "the ledger's rollback journal",
+    "": N_("{path} is the ledger ({file}); writing there would destroy it, so choose another file"),
+    "-wal": N_(
+        "{path} is the ledger's write-ahead log ({file}); writing there would destroy it, "
+        "so choose another file"
+    ),
+    "-shm": N_(
+        "{path} is the ledger's shared-memory index ({file}); writing there would destroy it, "
+        "so choose another file"
+    ),
+    "-journal": N_(
+        "{path} is the ledger's rollback journal ({file}); writing there would destroy it, "
+        "so choose another file"
+    ),
 }
 
 # The format a file's extension names, for commands that write several formats.
@@ -54,8 +65,10 @@ def format_for(path: Path | None, given: str | None, default: str) -> str:
         return named or default
     if named is not None and named != given:
         raise InvalidInput(
-            f"--format {given} does not match the file name {path}, which says {named}; "
-            f"leave out --format, or give a file name ending in .{given}"
+            _(
+                "--format {given} does not match the file name {path}, which says {named}; "
+                "leave out --format, or give a file name ending in .{given}"
+            ).format(given=given, path=path, named=named)
         )
     return given
 
@@ -67,25 +80,37 @@ def destination(path: Path, ledger: Path | None = None) -> Path:
     """
     path = path.expanduser()
     if path.name in ("", ".", ".."):
-        raise InvalidInput(f"{path} is a folder; give a file name")
+        raise InvalidInput(_("{path} is a folder; give a file name").format(path=path))
     real = Path(os.path.realpath(path))
     found = _stat(path, real)
     if ledger is not None:
         _refuse_ledger(path, real, found, ledger)
     if found is not None:
         if stat.S_ISDIR(found.st_mode):
-            raise InvalidInput(f"{path} is a folder; give a file name inside it")
+            raise InvalidInput(
+                _("{path} is a folder; give a file name inside it").format(path=path)
+            )
         if not stat.S_ISREG(found.st_mode):
-            raise InvalidInput(f"{path} is not a regular file (a device, pipe or socket)")
+            raise InvalidInput(
+                _("{path} is not a regular file (a device, pipe or socket)").format(path=path)
+            )
         if not os.access(real, os.W_OK):
-            raise InvalidInput(f"cannot write {path}: the file is read-only for you")
+            raise InvalidInput(
+                _("cannot write {path}: the file is read-only for you").format(path=path)
+            )
     folder = real.parent
     if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        raise InvalidInput(f"cannot write {path}: the folder {folder} {what}")
+        said = (
+            _("cannot write {path}: the folder {folder} is not a folder")
+            if folder.exists()
+            else _("cannot write {path}: the folder {folder} does not exist")
+        )
+        raise InvalidInput(said.format(path=path, folder=folder))
     if not os.access(folder, os.W_OK):
         raise InvalidInput(
-            f"cannot write {path}: the folder {folder} is read-only or not writable for you"
+            _(
+                "cannot write {path}: the folder {folder} is read-only or not writable for you"
+            ).format(path=path, folder=folder)
         )
     return real
 
@@ -121,12 +146,31 @@ def replacing(path: Path, shown: Path | None = None) -> Iterator[Path]:
 
 def cannot_write(path: Path, exc: OSError, existed: bool) -> KsError:
     """A failed write as a refusal: exit 3 for a full disk, 2 for a path the user can change."""
-    kept = "the previous file is left as it was" if existed else "nothing was written"
     if exc.errno in _FULL:
-        return LedgerUnavailable(f"cannot write {path}: the disk is full; {kept}")
+        said = (
+            _("cannot write {path}: the disk is full; the previous file is left as it was")
+            if existed
+            else _("cannot write {path}: the disk is full; nothing was written")
+        )
+        return LedgerUnavailable(said.format(path=path))
     if exc.errno in _NOT_PERMITTED:
-        return InvalidInput(f"cannot write {path}: the disk is read-only or not writable; {kept}")
-    return InvalidInput(f"cannot write {path}: {exc.strerror or exc}; {kept}")
+        said = (
+            _(
+                "cannot write {path}: the disk is read-only or not writable; "
+                "the previous file is left as it was"
+            )
+            if existed
+            else _(
+                "cannot write {path}: the disk is read-only or not writable; nothing was written"
+            )
+        )
+        return InvalidInput(said.format(path=path))
+    said = (
+        _("cannot write {path}: {reason}; the previous file is left as it was")
+        if existed
+        else _("cannot write {path}: {reason}; nothing was written")
+    )
+    return InvalidInput(said.format(path=path, reason=exc.strerror or exc))
 
 
 def _stat(path: Path, real: Path) -> os.stat_result | None:
@@ -135,7 +179,9 @@ def _stat(path: Path, real: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:  # a loop of symlinks, a file used as a folder, no permission
-        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
+        raise InvalidInput(
+            _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
 
 
 def _refuse_ledger(path: Path, real: Path, found: os.stat_result | None, ledger: Path) -> None:
@@ -143,7 +189,7 @@ def _refuse_ledger(path: Path, real: Path, found: os.stat_result | None, ledger:
     # SQLite names its -wal, -shm and -journal after the ledger's real path; compare with
     # both that and the path as given, since either may be a symlink.
     ledger = ledger.expanduser()
-    for suffix, what in LEDGER_FILES.items():
+    for suffix, refusal in LEDGER_FILES.items():
         names = {os.path.realpath(f"{ledger}{suffix}"), f"{os.path.realpath(ledger)}{suffix}"}
         same = str(real) in names
         if not same and found is not None:  # a hard link, a bind mount, another spelling
@@ -152,10 +198,7 @@ def _refuse_ledger(path: Path, real: Path, found: os.stat_result | None, ledger:
                     other = os.stat(name)
                     same = same or (other.st_dev, other.st_ino) == (found.st_dev, found.st_ino)
         if same:
-            raise InvalidInput(
-                f"{path} is {what} ({ledger}{suffix}); writing there would destroy it, "
-                "so choose another file"
-            )
+            raise InvalidInput(_(refusal).format(path=path, file=f"{ledger}{suffix}"))
 
 
 def _create_beside(path: Path, previous: os.stat_result | None) -> Path:

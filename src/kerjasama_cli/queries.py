@@ -16,6 +16,7 @@ from typing import Any
 
 from kerjasama_cli import regions as regions_mod
 from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound, either
+from kerjasama_cli.i18n import N_, _, format_date
 
 Row = Sequence[Any]
 Sql = Callable[..., Iterable[Row]]  # sql(text, **params) -> rows
@@ -92,7 +93,7 @@ def resolve_party(sql: Sql, reference: str) -> PartyInfo:
     """
     key = normalize(reference)
     if not key:
-        raise InvalidInput("a party reference cannot be empty")
+        raise InvalidInput(_("a party reference cannot be empty"))
     row = first(
         sql(
             f"SELECT {_PARTY_COLUMNS} FROM party_alias a JOIN party p ON p.id = a.party_id "
@@ -111,7 +112,9 @@ def resolve_party(sql: Sql, reference: str) -> PartyInfo:
     if len(named) > 1:
         choices = sorted(qualified_name(p) for p in named)
         raise Ambiguous(
-            f"{reference!r} is the name of {len(named)} parties; say which: {either(choices)}"
+            _("{reference!r} is the name of {count} parties; say which: {choices}").format(
+                reference=reference, count=len(named), choices=either(choices)
+            )
         )
     if (qualified := _qualified(sql, reference)) is not None:
         return qualified
@@ -121,7 +124,10 @@ def resolve_party(sql: Sql, reference: str) -> PartyInfo:
     except Ambiguous:
         raise
     except NotFound:
-        raise NotFound(f"unknown party {reference!r}", suggest_parties(sql, reference)) from None
+        raise NotFound(
+            _("unknown party {reference!r}").format(reference=reference),
+            suggest_parties(sql, reference),
+        ) from None
     return government(sql, region)
 
 
@@ -171,7 +177,9 @@ def _qualified(sql: Sql, reference: str) -> PartyInfo | None:
     ]
     if not elsewhere:
         return None
-    raise NotFound(f"unknown party {reference!r}", sorted(elsewhere)[:3])
+    raise NotFound(
+        _("unknown party {reference!r}").format(reference=reference), sorted(elsewhere)[:3]
+    )
 
 
 def government(sql: Sql, region: regions_mod.Region) -> PartyInfo:
@@ -293,12 +301,13 @@ def find_agreement(sql: Sql, key: str, *, withdrawn: bool = False) -> AgreementI
         )
     )
     if row is None:
-        raise NotFound(f"no agreement {key!r}", _suggest_keys(sql, wanted))
+        raise NotFound(_("no agreement {key!r}").format(key=key), _suggest_keys(sql, wanted))
     withdrawal = Withdrawal(row[10], row[11], row[12], row[13]) if row[10] is not None else None
     if withdrawal is not None and not withdrawn:
         raise InvalidInput(
-            f"{row[1]} was withdrawn (entry {withdrawal.seq}: {withdrawal.reason}); "
-            "nothing more can be recorded on it"
+            _(
+                "{key} was withdrawn (entry {entry}: {reason}); nothing more can be recorded on it"
+            ).format(key=row[1], entry=withdrawal.seq, reason=withdrawal.reason)
         )
     return AgreementInfo(
         row[0],
@@ -473,7 +482,7 @@ def pending(
 ) -> Iterator[dict[str, Any]]:
     """Sides not yet signed, longest wait first, streamed as JSON-ready dicts."""
     if older_than is not None and older_than < 0:
-        raise InvalidInput("--older-than must be zero or more days")
+        raise InvalidInput(_("--older-than must be zero or more days"))
     by = "party" if party_id is not None else "province" if province_code is not None else "all"
     cutoff = as_of.toordinal() - (older_than + 1 if older_than is not None else 0)
     rows = sql(
@@ -519,7 +528,9 @@ def log_entries(
         try:
             values = json.loads(payload)
         except ValueError:  # includes text that is not UTF-8
-            raise Damaged(f"entry {seq} is damaged and cannot be read") from None
+            raise Damaged(
+                _("entry {number} is damaged and cannot be read").format(number=seq)
+            ) from None
         yield {
             "seq": seq,
             "recorded_at": at,
@@ -534,41 +545,109 @@ def log_entries(
 
 
 def describe(action: str, p: dict[str, Any]) -> str:
-    """One line saying what an entry recorded, for people."""
+    """One line saying what an entry recorded, for people, in the interface language.
+
+    The values come from the entry as recorded (names, titles, reasons stay as written);
+    dates are written out in the language ("11 August 2022" / "11 Agustus 2022").
+    """
     if action == "party.add":
-        return f"registered {p['name']}"
+        return _("registered {party}").format(party=p["name"])
     if action == "agreement.add":
-        names = " and ".join(side["party"] for side in p["parties"])
-        return f"added {p['key']} ({p['date']}): {p['title']} between {names}"
+        return _("added {key} ({date}): {title} between {parties}").format(
+            key=p["key"],
+            date=_day(p["date"]),
+            title=p["title"],
+            parties=listed([side["party"] for side in p["parties"]]),
+        )
     if action == "signature.add":
-        return f"{p['party']} signed {p['key']} on {p['date']}"
+        return _("{party} signed {key} on {date}").format(
+            party=p["party"], key=p["key"], date=_day(p["date"])
+        )
     if action == "handover.add":
-        return f"{p['key']} handed over to {p['to']} on {p['date']}"
+        return _("{key} handed over to {party} on {date}").format(
+            key=p["key"], party=p["to"], date=_day(p["date"])
+        )
     if action == "entry.void" and p.get("action") == "agreement.add":
-        return f"withdrew {p['key']} (voided entry {p['target']}): {p['reason']}"
+        return _("withdrew {key} (voided entry {entry}): {reason}").format(
+            key=p["key"], entry=p["target"], reason=p["reason"]
+        )
     if action == "entry.void":
-        return f"voided entry {p['target']}: {p['reason']}"
+        return _("voided entry {entry}: {reason}").format(entry=p["target"], reason=p["reason"])
     if action == "agreement.terminate":
-        return f"terminated {p['key']} on {p['date']}: {p['reason']}"
+        return _("terminated {key} on {date}: {reason}").format(
+            key=p["key"], date=_day(p["date"]), reason=p["reason"]
+        )
     if action == "activity.add":
-        by = f" ({p['party']})" if p.get("party") else ""
-        return f"activity under {p['key']} on {p['date']}{by}: {p['description']}"
+        if p.get("party"):
+            return _("activity under {key} on {date} ({party}): {description}").format(
+                key=p["key"], date=_day(p["date"]), party=p["party"], description=p["description"]
+            )
+        return _("activity under {key} on {date}: {description}").format(
+            key=p["key"], date=_day(p["date"]), description=p["description"]
+        )
     if action == "evaluation.add":
-        return f"evaluated {p['key']} on {p['date']}: {p['recommendation']}; {p['finding']}"
+        return _("evaluated {key} on {date}: {recommendation}; {finding}").format(
+            key=p["key"],
+            date=_day(p["date"]),
+            recommendation=_(RECOMMENDATION_WORDS.get(p["recommendation"], p["recommendation"])),
+            finding=p["finding"],
+        )
     if action == "agreement.amend":
         changed = [
-            f"{name} {_was(old)} -> {_was(new)}" for name, (old, new) in p["changes"].items()
+            _(AMENDED_FIELDS[name]).format(old=_was(old, name), new=_was(new, name))
+            if name in AMENDED_FIELDS
+            else f"{name} {_was(old)} -> {_was(new)}"  # a field this version does not know
+            for name, (old, new) in p["changes"].items()
         ]
         changed += [
-            f"number of {n['party']} {_was(n['old'])} -> {_was(n['new'])}" for n in p["numbers"]
+            _("number of {party} {old} -> {new}").format(
+                party=n["party"], old=_was(n["old"]), new=_was(n["new"])
+            )
+            for n in p["numbers"]
         ]
-        return f"amended {p['key']}: {'; '.join(changed)} ({p['reason']})"
+        return _("amended {key}: {changes} ({reason})").format(
+            key=p["key"], changes="; ".join(changed), reason=p["reason"]
+        )
     return action
 
 
-def _was(value: Any) -> str:
-    """A value in a correction: quoted, or "(none)" where there was none."""
-    return "(none)" if value is None else repr(value)
+# What an amendment changed, by the field's name in the entry: one phrase each, so that a
+# translation can put the field's name where its language wants it.
+AMENDED_FIELDS = {
+    "title": N_("title {old} -> {new}"),
+    "date": N_("date {old} -> {new}"),
+    "place": N_("place {old} -> {new}"),
+    "start": N_("start {old} -> {new}"),
+    "end": N_("end {old} -> {new}"),
+    "term_years": N_("term in years {old} -> {new}"),
+}
+_DATE_FIELDS = ("date", "start", "end")
+# A recommendation of an evaluation (`ks evaluate --recommendation`), as shown to people.
+RECOMMENDATION_WORDS = {"continue": N_("continue"), "extend": N_("extend"), "stop": N_("stop")}
+
+
+def listed(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c': names or keys in a message, in the interface language."""
+    if len(items) <= 1:
+        return "".join(items)
+    return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
+
+
+def _day(value: Any) -> str:
+    """A date recorded in an entry (ISO text), written out in the interface language."""
+    try:
+        return format_date(date.fromisoformat(str(value)))
+    except ValueError:  # not a date as ks writes them: shown as recorded
+        return str(value)
+
+
+def _was(value: Any, field: str = "") -> str:
+    """A value in a correction: quoted (a date written out), or "(none)" where there was none."""
+    if value is None:
+        return _("(none)")
+    if field in _DATE_FIELDS:
+        return _day(value)
+    return repr(value)
 
 
 def ledger_status(sql: Sql) -> dict[str, Any]:

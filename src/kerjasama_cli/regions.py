@@ -13,9 +13,12 @@ from functools import cache
 from pathlib import Path
 
 from kerjasama_cli.errors import Ambiguous, NotFound
+from kerjasama_cli.i18n import N_, _
 
 LEVELS = ("provinsi", "kabupaten", "kota")
 _HEAD_TITLE = {"provinsi": "Gubernur", "kabupaten": "Bupati", "kota": "Wali Kota"}
+# A region's level in a message: the Indonesian words are the names the level has in law.
+LEVEL_WORDS = {"provinsi": N_("province"), "kabupaten": N_("regency"), "kota": N_("city")}
 
 
 @dataclass(frozen=True)
@@ -116,15 +119,25 @@ class Regions:
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise Ambiguous(f"{reference!r} names more than one region", [r.name for r in matches])
-        raise NotFound(f"unknown region {reference!r}", self.suggest(reference))
+            raise Ambiguous(
+                _("{reference!r} names more than one region").format(reference=reference),
+                [r.name for r in matches],
+            )
+        raise NotFound(
+            _("unknown region {reference!r}").format(reference=reference), self.suggest(reference)
+        )
 
     def resolve_province(self, reference: str) -> Region:
         """Like resolve, but the region must be a province."""
         region = self.resolve(reference)
         if region.level != "provinsi":
             province = self.by_code[region.province_code]
-            raise NotFound(f"{region.name} is a {region.level}, not a province", [province.label])
+            raise NotFound(
+                _("{region} is a {level}, not a province").format(
+                    region=region.name, level=_(LEVEL_WORDS[region.level])
+                ),
+                [province.label],
+            )
         return region
 
     def suggest(self, reference: str, limit: int = 3) -> list[str]:

@@ -15,11 +15,15 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
-Column = tuple[str, str]  # (key in the row dict, header)
+from kerjasama_cli import i18n
+from kerjasama_cli.i18n import _, ngettext
+
+Column = tuple[str, str]  # (key in the row dict, header marked with N_, translated where drawn)
 _IDENTIFIERS = {
     "agreement",
     "key",
@@ -32,7 +36,12 @@ _IDENTIFIERS = {
     "signed_of",
     "status",
     "parent",
+    "ends_on",
+    "last_activity",
 }
+# The columns that hold a day (an ISO date, or None): a table on a terminal writes it in the
+# interface language, "11 Agu 2022"; plain text in a pipe keeps the ISO date, which sorts.
+_DATES = {"date", "waiting_since", "signed_on", "ends_on", "last_activity", "start", "end"}
 
 
 def on_terminal(stream: TextIO | None = None) -> bool:
@@ -138,10 +147,10 @@ def write_plain(
     A tab or newline inside a value is shown as `\\x09` or `\\x0a`: one row stays one line.
     """
     out = out or sys.stdout
-    out.write("\t".join(header for _, header in columns) + "\n")
+    out.write("\t".join(_(header) for _key, header in columns) + "\n")
     count = 0
     for row in rows:
-        out.write("\t".join(visible(_cell(row.get(key))) for key, _ in columns) + "\n")
+        out.write("\t".join(visible(_cell(row.get(key))) for key, _header in columns) + "\n")
         count += 1
     return count
 
@@ -152,41 +161,61 @@ def write_table(
     *,
     title: str | None = None,
     limit: int | None = None,
-    empty: str = "nothing to show",
+    empty: str | None = None,
     more_hint: str = "",
 ) -> int:
     """A Rich table of at most `limit` rows on a terminal, plain text otherwise.
 
-    Rows past the limit are counted, not drawn, and summarised in one line.
-    Returns the number of rows seen.
+    `title`, `empty` and `more_hint` come translated; the headers are translated here, and
+    dates are written in the interface language. Rows past the limit are counted, not
+    drawn, and summarised in one line. Returns the number of rows seen.
     """
     if not on_terminal():
         return write_plain(rows, columns)
     iterator: Iterator[dict[str, Any]] = iter(rows)
     shown = list(islice(iterator, limit)) if limit is not None else list(iterator)
-    rest = sum(1 for _ in iterator)
+    rest = sum(1 for _row in iterator)
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     if not shown:
-        console.print(empty, highlight=False)
+        console.print(_("nothing to show") if empty is None else empty, highlight=False)
         return 0
     table = Table(title=title, title_justify="left", highlight=False)
     for key, header in columns:
         numeric = key.endswith("days") or key in {"signed", "count"}
         table.add_column(
-            header,
+            _(header),
             justify="right" if numeric else "left",
             overflow="fold",
             no_wrap=key in _IDENTIFIERS,  # keys and dates stay on one line
         )
     for row in shown:
-        table.add_row(*(_escape(visible(_cell(row.get(key)))) for key, _ in columns))
+        table.add_row(*(_escape(visible(_shown(key, row.get(key)))) for key, _header in columns))
     console.print(table)
     if rest:
-        console.print(f"… and {rest} more {more_hint}".rstrip(), highlight=False)
+        more = ngettext("… and {count} more", "… and {count} more", rest).format(count=rest)
+        console.print(f"{more} {more_hint}".rstrip(), highlight=False)
     return len(shown) + rest
+
+
+def _shown(key: str, value: Any) -> str:
+    """A cell of a table on a terminal: a day in the interface language, "11 Agu 2022"."""
+    if key in _DATES and value is not None:
+        day = value if isinstance(value, date) else _iso_day(str(value))
+        if day is not None:
+            return i18n.format_date(day, style="medium")
+    return _cell(value)
+
+
+def _iso_day(text: str) -> date | None:
+    if len(text) != 10:  # a timestamp or a word ("never") is shown as it is
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _escape(text: str) -> str:
@@ -206,7 +235,7 @@ def message(text: str) -> None:
 
 
 def warning(text: str) -> None:
-    print(f"ks: warning: {visible(text)}", file=sys.stderr)
+    print(_("ks: warning: {message}").format(message=visible(text)), file=sys.stderr)
 
 
 def write_atomically(path: Path, content: str | bytes, ledger: Path | None = None) -> Path:

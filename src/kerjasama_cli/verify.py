@@ -8,6 +8,10 @@ copy of this release's schema, which must reproduce every table exactly.
 
 Nothing of the checked file's own schema is trusted: a trigger added to the file would
 otherwise run during the replay too, and reproduce whatever it forged.
+
+The problems are sentences for people, in the interface language (also in `--format json`);
+each starts with the check that found it (schema, chain, replay...), and every other field
+of the report is for machines and never changes with the language.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 
 from kerjasama_cli import db, events, queries
 from kerjasama_cli.errors import InvalidInput
+from kerjasama_cli.i18n import N_, _, ngettext
 
 # The tables that entries project into, with the columns that order their rows.
 PROJECTED = {
@@ -101,8 +106,10 @@ def parse_head(text: str) -> str:
     """A head hash given on the command line: exactly 64 hexadecimal digits."""
     if not HEAD_HASH.fullmatch(text.strip()):
         raise InvalidInput(
-            f"{text!r} is not a head hash: a head hash is 64 hexadecimal digits, "
-            "as ks db head prints"
+            _(
+                "{text!r} is not a head hash: a head hash is 64 hexadecimal digits, "
+                "as ks db head prints"
+            ).format(text=text)
         )
     return text.strip().lower()
 
@@ -115,7 +122,9 @@ def read_heads(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InvalidInput(f"cannot read the heads file {path}: {reason}") from None
+        raise InvalidInput(
+            _("cannot read the heads file {path}: {reason}").format(path=path, reason=reason)
+        ) from None
     heads = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
@@ -123,11 +132,18 @@ def read_heads(path: Path) -> list[str]:
             continue
         found = HEAD_HASH_IN_TEXT.findall(line)
         if len(found) != 1:
-            what = "no head hash" if not found else "more than one head hash"
-            raise InvalidInput(
-                f"{path} line {number} has {what} (64 hexadecimal digits); "
-                "put one hash on each line, or start the line with # to skip it"
+            said = (
+                _(
+                    "{path} line {number} has no head hash (64 hexadecimal digits); "
+                    "put one hash on each line, or start the line with # to skip it"
+                )
+                if not found
+                else _(
+                    "{path} line {number} has more than one head hash (64 hexadecimal "
+                    "digits); put one hash on each line, or start the line with # to skip it"
+                )
             )
+            raise InvalidInput(said.format(path=path, number=number))
         heads.append(found[0].lower())
     return heads
 
@@ -139,9 +155,13 @@ def _lenient_text(data: bytes) -> str:
 
 def _integrity(conn: sqlite3.Connection) -> list[str]:
     rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-    found = [] if rows == ["ok"] else [f"integrity: {r}" for r in rows]
-    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
-        found.append(f"integrity: {table} row {rowid} points to a missing {parent}")
+    found = [] if rows == ["ok"] else [_("integrity: {sqlite}").format(sqlite=r) for r in rows]
+    for table, rowid, parent, _index in conn.execute("PRAGMA foreign_key_check"):
+        found.append(
+            _("integrity: {table} row {rowid} points to a missing {parent}").format(
+                table=table, rowid=rowid, parent=parent
+            )
+        )
     return found
 
 
@@ -158,25 +178,31 @@ def _chain(conn: sqlite3.Connection, report: Report, not_carried: set[str]) -> l
             report.entries += 1
             if seq != expected_seq:
                 found.append(
-                    f"chain: entry {seq} follows entry {expected_seq - 1} (entries missing)"
+                    _("chain: entry {seq} follows entry {before} (entries missing)").format(
+                        seq=seq, before=expected_seq - 1
+                    )
                 )
             if prev_hash != previous:
-                found.append(f"chain: entry {seq} does not follow the entry before it")
+                found.append(
+                    _("chain: entry {seq} does not follow the entry before it").format(seq=seq)
+                )
             if digest != events.entry_hash(prev_hash, seq, at, by, action, key, payload):
-                found.append(f"chain: entry {seq} was changed after it was recorded")
+                found.append(
+                    _("chain: entry {seq} was changed after it was recorded").format(seq=seq)
+                )
             not_carried.discard(digest)
             expected_seq, previous = seq + 1, digest
     except sqlite3.OperationalError as exc:  # the entry table itself altered: see schema
-        found.append(f"chain: the entries cannot be read ({exc})")
+        found.append(_("chain: the entries cannot be read ({error})").format(error=exc))
     report.head = previous
     return found
 
 
 def _head_problem(head: str) -> str:
-    return (
-        f"head: no entry of the chain carries the kept head {head}: the ledger was rewritten "
+    return _(
+        "head: no entry of the chain carries the kept head {head}: the ledger was rewritten "
         "after that hash was kept, or the hash is another ledger's"
-    )
+    ).format(head=head)
 
 
 def _replay(conn: sqlite3.Connection, path: Path, schema: list[str], report: Report) -> None:
@@ -198,7 +224,11 @@ def _replay(conn: sqlite3.Connection, path: Path, schema: list[str], report: Rep
                 try:
                     events.apply(sql, entry[0], entry[3], json.loads(entry[5]))
                 except (LookupError, ValueError, KeyError, sqlite3.Error) as exc:
-                    report.problems.append(f"replay: entry {entry[0]} cannot be applied: {exc}")
+                    report.problems.append(
+                        _("replay: entry {seq} cannot be applied: {error}").format(
+                            seq=entry[0], error=exc
+                        )
+                    )
                     return
             replica.commit()
             _attach(replica, path)
@@ -228,18 +258,29 @@ def _differences(replica: sqlite3.Connection, table: str, order: str) -> list[st
     # This release's columns, by name: an extra column in the file is the schema check's.
     columns = ", ".join(_quoted(c) for c in expected)
     found = []
-    for label, left, right in (
-        ("not explained by any entry", "ledger", "main"),
-        ("missing, though the entries record it", "main", "ledger"),
+    for said, left, right in (
+        (N_("replay: {table} row {row} is not explained by any entry"), "ledger", "main"),
+        (
+            N_("replay: {table} row {row} is missing, though the entries record it"),
+            "main",
+            "ledger",
+        ),
     ):
         rows = replica.execute(
             f"SELECT * FROM (SELECT {columns} FROM {left}.{table} "
             f"EXCEPT SELECT {columns} FROM {right}.{table}) ORDER BY {order}"
         ).fetchall()
         for row in rows[:MAX_LINES_PER_CHECK]:
-            found.append(f"replay: {table} row {_row(row)} is {label}")
+            found.append(_(said).format(table=table, row=_row(row)))
         if len(rows) > MAX_LINES_PER_CHECK:
-            found.append(f"replay: {table}: {len(rows) - MAX_LINES_PER_CHECK} more such rows")
+            more = len(rows) - MAX_LINES_PER_CHECK
+            found.append(
+                ngettext(
+                    "replay: {table}: {count} more such row",
+                    "replay: {table}: {count} more such rows",
+                    more,
+                ).format(table=table, count=more)
+            )
     return found
 
 
@@ -255,7 +296,12 @@ def _row(row: tuple[object, ...]) -> str:
 def _add(report: Report, found: list[str]) -> None:
     report.problems.extend(found[:MAX_LINES_PER_CHECK])
     if len(found) > MAX_LINES_PER_CHECK:
-        report.problems.append(f"... and {len(found) - MAX_LINES_PER_CHECK} more problems")
+        more = len(found) - MAX_LINES_PER_CHECK
+        report.problems.append(
+            ngettext("... and {count} more problem", "... and {count} more problems", more).format(
+                count=more
+            )
+        )
 
 
 # The schema: this release's, and how a file's is compared with it.
@@ -434,6 +480,13 @@ def _without_constraint_names(item: list[str]) -> list[str]:
 
 
 KIND_ORDER = {"table": 0, "index": 1, "trigger": 2, "view": 3}
+# The kinds of schema object, as the problems name them in the interface language.
+KIND_NAMES = {
+    "table": N_("table"),
+    "index": N_("index"),
+    "trigger": N_("trigger"),
+    "view": N_("view"),
+}
 
 
 def schema_differences(
@@ -444,53 +497,88 @@ def schema_differences(
     for key in sorted(found.keys() | expected.keys(), key=lambda k: (KIND_ORDER.get(k[0], 9), k)):
         kind, name = key
         have, want = found.get(key), expected.get(key)
+        shown = _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
+        on_table = have is not None and kind in ("index", "trigger")
         if have is None:
-            problems.append(f"schema: {kind} {name} is missing")
+            said = _("schema: {kind} {name} is missing")
         elif want is None:
-            on = f" on {have.table}" if kind in ("index", "trigger") else ""
-            problems.append(f"schema: {kind} {name}{on} is not part of this release's schema")
+            said = (
+                _("schema: {kind} {name} on {table} is not part of this release's schema")
+                if on_table
+                else _("schema: {kind} {name} is not part of this release's schema")
+            )
         elif kind == "table":
             problems.extend(_table_differences(have, want))
+            continue
         elif have != want:
-            on = f" on {have.table}" if kind in ("index", "trigger") else ""
-            problems.append(f"schema: {kind} {name}{on} is altered")
+            said = (
+                _("schema: {kind} {name} on {table} is altered")
+                if on_table
+                else _("schema: {kind} {name} is altered")
+            )
+        else:
+            continue
+        problems.append(said.format(kind=shown, name=name, table=have.table if have else ""))
     return problems
 
 
 def _table_differences(have: SchemaObject, want: SchemaObject) -> list[str]:
-    table, problems = f"schema: table {have.name}", []
+    table, problems = have.name, []
     has, wants = dict(have.columns), dict(want.columns)
     for column, definition in want.columns:
         if column not in has:
-            problems.append(f"{table} has no column {column}")
+            problems.append(
+                _("schema: table {table} has no column {column}").format(table=table, column=column)
+            )
         elif has[column] != definition:
             problems.append(
-                f"{table}'s column {column} is altered ({_sql(has[column])}; "
-                f"this release: {_sql(definition)})"
+                _(
+                    "schema: table {table}'s column {column} is altered ({found}; "
+                    "this release: {expected})"
+                ).format(
+                    table=table, column=column, found=_sql(has[column]), expected=_sql(definition)
+                )
             )
-    for column, _ in have.columns:
+    for column, _definition in have.columns:
         if column not in wants:
             problems.append(
-                f"{table} has a column {column} that is not part of this release's schema"
+                _(
+                    "schema: table {table} has a column {column} that is not part of this "
+                    "release's schema"
+                ).format(table=table, column=column)
             )
-    shared = [c for c, _ in have.columns if c in wants]
-    if not problems and shared != [c for c, _ in want.columns if c in has]:
-        problems.append(f"{table}'s columns are not in this release's order")
+    shared = [c for c, _definition in have.columns if c in wants]
+    if not problems and shared != [c for c, _definition in want.columns if c in has]:
+        problems.append(
+            _("schema: table {table}'s columns are not in this release's order").format(table=table)
+        )
     for constraint in sorted(want.constraints - have.constraints):
-        problems.append(f"{table} lacks the constraint {_sql(constraint)}")
+        problems.append(
+            _("schema: table {table} lacks the constraint {constraint}").format(
+                table=table, constraint=_sql(constraint)
+            )
+        )
     for constraint in sorted(have.constraints - want.constraints):
         problems.append(
-            f"{table} has a constraint {_sql(constraint)} that is not part of this release's schema"
+            _(
+                "schema: table {table} has a constraint {constraint} that is not part of this "
+                "release's schema"
+            ).format(table=table, constraint=_sql(constraint))
         )
     if have.tokens != want.tokens:
         problems.append(
-            f"{table}'s options are altered ({' '.join(have.tokens) or 'none'}; "
-            f"this release: {' '.join(want.tokens) or 'none'})"
+            _(
+                "schema: table {table}'s options are altered ({found}; this release: {expected})"
+            ).format(table=table, found=_options(have.tokens), expected=_options(want.tokens))
         )
     if not problems and have != want:
-        problems.append(f"{table} is altered")
+        problems.append(_("schema: table {table} is altered").format(table=table))
     return problems
 
 
+def _options(tokens: Sequence[str]) -> str:
+    return " ".join(tokens) or _("none")
+
+
 def _sql(tokens: Sequence[str]) -> str:
-    return " ".join(tokens) or "no type"
+    return " ".join(tokens) or _("no type")

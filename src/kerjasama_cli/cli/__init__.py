@@ -10,27 +10,46 @@ import os
 import sqlite3
 import sys
 
+from kerjasama_cli.i18n import _
+
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: every refusal becomes one line on stderr and an exit code."""
     _survive_any_encoding()
+    from kerjasama_cli import i18n
+
+    i18n.setup()  # before anything is built, so that Click's own texts are translated too
     from typer import Abort, TyperException  # usage errors are TyperExceptions
+    from typer.main import get_command
 
     from kerjasama_cli.cli.app import app
     from kerjasama_cli.errors import EXIT_LEDGER, KsError
 
     try:
         _refuse_undecodable(sys.argv[1:] if argv is None else argv)
-        code = app(args=argv, prog_name="ks", standalone_mode=False)
+        command = get_command(app)
+        i18n.translate_help(command)
+        code = command.main(args=argv, prog_name="ks", standalone_mode=False)
     except KsError as exc:
         _fail(str(exc), exc.exit_code)
     except TyperException as exc:
+        # Only a usage error pays for the patterns that translate Click's English messages.
+        from kerjasama_cli.cli import usage
+
         where = getattr(getattr(exc, "ctx", None), "command_path", "ks")
-        _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
+        _fail(
+            _("{message} (see '{command} --help')").format(
+                message=usage.translated(exc.format_message()), command=where
+            ),
+            exc.exit_code,
+        )
     except (Abort, KeyboardInterrupt):
-        _fail("interrupted; nothing was recorded by the interrupted command", 130)
+        _fail(_("interrupted; nothing was recorded by the interrupted command"), 130)
     except sqlite3.DatabaseError as exc:  # damage found while reading: not a bug of ours
-        _fail(f"the ledger could not be read ({exc}); run ks verify", EXIT_LEDGER)
+        _fail(
+            _("the ledger could not be read ({problem}); run ks verify").format(problem=exc),
+            EXIT_LEDGER,
+        )
     except BrokenPipeError:
         _reader_went_away()
     except SystemExit:
@@ -41,7 +60,12 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if os.environ.get("KS_DEBUG"):
             raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (set KS_DEBUG=1 for details)", 70)
+        _fail(
+            _("internal error: {error}: {problem} (set KS_DEBUG=1 for details)").format(
+                error=type(exc).__name__, problem=exc
+            ),
+            70,
+        )
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -77,7 +101,11 @@ def _refuse_undecodable(args: list[str]) -> None:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            raise InvalidInput(f"argument {number} ({shown!r}) is not valid UTF-8 text") from None
+            raise InvalidInput(
+                _("argument {number} ({text!r}) is not valid UTF-8 text").format(
+                    number=number, text=shown
+                )
+            ) from None
 
 
 def _fail(text: str, code: int) -> None:
@@ -90,7 +118,11 @@ def _fail(text: str, code: int) -> None:
     first_line = visible(" ".join(text.split("\n")))
     # A 20,000-character argument quoted back would bury the message: show its start.
     first_line = re.sub(
-        r"[^\s'\"]{201,}", lambda m: f"{m.group()[:80]}… ({len(m.group())} characters)", first_line
+        r"[^\s'\"]{201,}",
+        lambda m: _("{start}… ({count} characters)").format(
+            start=m.group()[:80], count=len(m.group())
+        ),
+        first_line,
     )
-    print(f"ks: error: {first_line}", file=sys.stderr)
+    print(_("ks: error: {message}").format(message=first_line), file=sys.stderr)
     sys.exit(code)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from kerjasama_cli.i18n import N_, _, format_date, ngettext
+
 if TYPE_CHECKING:
     from kerjasama_cli.ledger import Actor
     from kerjasama_cli.queries import Sql
@@ -29,11 +31,13 @@ from kerjasama_cli.cli.app import (
     Status,
     YearsOption,
     app,
+    listed,
     parse_date_option,
     reading,
     recorded_on,
     write,
 )
+from kerjasama_cli.cli.completion import complete_key, complete_party
 
 
 class CreatedFormat(StrEnum):
@@ -68,6 +72,7 @@ def add_agreement(
             "-P",
             metavar="PARTY",
             help="A party (repeat for each; at least two; an addendum takes its parent's).",
+            autocompletion=complete_party,
         ),
     ] = None,
     parent: Annotated[
@@ -76,6 +81,7 @@ def add_agreement(
             "--parent",
             metavar="KEY",
             help="For a PKS: the KSB it implements; for an addendum: the agreement it amends.",
+            autocompletion=complete_key,
         ),
     ] = None,
     number: NumbersOption = None,
@@ -105,7 +111,7 @@ def add_agreement(
     Examples:
 
     \b
-        ks add-agreement --kind ksb --title "Kerja Sama Pembangunan Daerah" --party kaltim --party jatim --date "28 Juli 2022" --place Samarinda --number kaltim=120/4521/B.PEM
+        ks add-agreement --kind ksb --title "Kerja Sama Pembangunan Daerah" --party kaltim --party jatim --date "28 Juli 2022" --place Samarinda --number kaltim=120/4521/B.PEM-KS/2022
         ks add-agreement --kind pks --parent KSB-2022-0001 --title "Pengembangan E-Government" --party kominfo-kaltim --party kominfo-jatim --date 2022-07-28
     """
     from kerjasama_cli import ledger, lifecycle, render
@@ -138,25 +144,42 @@ def add_agreement(
         render.write_json(detail)
     else:
         render.say(key)
-    names = " and ".join(p["party"] for p in detail["parties"])
-    agreed = recorded_on(date.fromisoformat(detail["date"]), agreed_on is not None)
+    facts = {
+        "key": key,
+        "title": detail["title"],
+        "parties": listed([p["party"] for p in detail["parties"]]),
+        "date": recorded_on(date.fromisoformat(detail["date"]), agreed_on is not None),
+    }
     if already:
         render.message(
-            f"already recorded as {key}: {detail['title']} ({names}), agreed on {agreed}; "
-            "nothing added"
+            _(
+                "already recorded as {key}: {title} ({parties}), agreed on {date}; nothing added"
+            ).format(**facts)
         )
     else:
-        render.message(f"recorded {key}: {detail['title']} ({names}), agreed on {agreed}")
+        render.message(_("recorded {key}: {title} ({parties}), agreed on {date}").format(**facts))
 
 
 @app.command("sign")
 def sign(
     ctx: typer.Context,
     key: Annotated[
-        str, typer.Argument(metavar="KEY", help="The agreement's key, e.g. KSB-2022-0001.")
+        str,
+        typer.Argument(
+            metavar="KEY",
+            help="The agreement's key, e.g. KSB-2022-0001.",
+            autocompletion=complete_key,
+        ),
     ],
     party: Annotated[
-        str, typer.Option("--party", "-P", metavar="PARTY", help="The party that signed.")
+        str,
+        typer.Option(
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="The party that signed.",
+            autocompletion=complete_party,
+        ),
     ],
     on: Annotated[
         str | None, typer.Option("--date", "-d", metavar="DATE", help=f"Date signed: {DATE_HELP}.")
@@ -187,7 +210,7 @@ def sign(
 
     \b
         ks sign KSB-2022-0001 --party jatim --date "20 September 2022" --signatory "Khofifah Indar Parawansa" --number 120/789/013/2022
-        ks sign PKS-2022-0003 --party kominfo-jatim --date 2022-09-01
+        ks sign PKS-2022-0003 --party disdik-jatim --date 2022-09-01
     """
     from kerjasama_cli import ledger, render
 
@@ -200,15 +223,24 @@ def sign(
     )
     for text in result.warnings:
         render.warning(text)
-    state = "now in force" if result.in_force else "still awaiting signatures"
-    on_day = recorded_on(result.signed_on, signed_on is not None)
-    if result.already:
-        render.message(
-            f"{result.key} was already signed by {result.party} on {on_day}; "
-            f"nothing added ({state})"
+    facts = {
+        "key": result.key,
+        "party": result.party,
+        "date": recorded_on(result.signed_on, signed_on is not None),
+    }
+    # Four whole sentences, not one glued from pieces: translations need the whole.
+    if result.already and result.in_force:
+        text = _("{key} was already signed by {party} on {date}; nothing added (now in force)")
+    elif result.already:
+        text = _(
+            "{key} was already signed by {party} on {date}; "
+            "nothing added (still awaiting signatures)"
         )
+    elif result.in_force:
+        text = _("{key} signed by {party} on {date}; now in force")
     else:
-        render.message(f"{result.key} signed by {result.party} on {on_day}; {state}")
+        text = _("{key} signed by {party} on {date}; still awaiting signatures")
+    render.message(text.format(**facts))
 
 
 @app.command("handover")
@@ -216,12 +248,18 @@ def handover(
     ctx: typer.Context,
     keys: Annotated[
         list[str],
-        typer.Argument(metavar="KEY...", help="The agreements whose originals were delivered."),
+        typer.Argument(
+            metavar="KEY...",
+            help="The agreements whose originals were delivered.",
+            autocompletion=complete_key,
+        ),
     ],
     to: Annotated[
         str,
         typer.Option(
-            "--to", help="Who received them: a party, or a region's government for its agencies."
+            "--to",
+            help="Who received them: a party, or a region's government for its agencies.",
+            autocompletion=complete_party,
         ),
     ],
     on: Annotated[
@@ -248,7 +286,7 @@ def handover(
     Example:
 
     \b
-        ks handover KSB-2022-0001 PKS-2022-0001 PKS-2022-0002 --to jatim --date "11 Agustus 2022" --place Surabaya
+        ks handover PKS-2022-0005 PKS-2022-0006 PKS-2022-0007 --to kaltim --date "15 September 2022" --place Samarinda
     """
     from kerjasama_cli import ledger, render
 
@@ -258,19 +296,27 @@ def handover(
         lambda sql, actor: ledger.handover(sql, actor, keys, to, handed_on, place, note),
     )
     for item in results:
-        done = "was already recorded as handed over" if item.already else "handed over"
-        on_day = recorded_on(item.handed_on, handed_on is not None)
+        text = (
+            _("{key} was already recorded as handed over to {to} on {date}, waiting at {waiting}")
+            if item.already
+            else _("{key} handed over to {to} on {date}, waiting at {waiting}")
+        )
         render.message(
-            f"{item.key} {done} to {item.to} on {on_day}, waiting at {', '.join(item.waiting_at)}"
+            text.format(
+                key=item.key,
+                to=item.to,
+                date=recorded_on(item.handed_on, handed_on is not None),
+                waiting=", ".join(item.waiting_at),
+            )
         )
 
 
 LIST_COLUMNS = [
-    ("key", "Key"),
-    ("status", "Status"),
-    ("signed_of", "Signed"),
-    ("date", "Date"),
-    ("title", "Title"),
+    ("key", N_("Key")),
+    ("status", N_("Status")),
+    ("signed_of", N_("Signed")),
+    ("date", N_("Date")),
+    ("title", N_("Title")),
 ]
 
 
@@ -323,7 +369,7 @@ def list_command(
                 ],
             )
         else:
-            render.write_table((_flat(r) for r in rows), LIST_COLUMNS, empty="no agreements")
+            render.write_table((_flat(r) for r in rows), LIST_COLUMNS, empty=_("no agreements"))
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
@@ -342,7 +388,12 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 def show(
     ctx: typer.Context,
     key: Annotated[
-        str, typer.Argument(metavar="KEY", help="The agreement's key, e.g. KSB-2022-0001.")
+        str,
+        typer.Argument(
+            metavar="KEY",
+            help="The agreement's key, e.g. KSB-2022-0001.",
+            autocompletion=complete_key,
+        ),
     ],
     as_of: AsOfOption = None,
     fmt: Annotated[
@@ -378,75 +429,111 @@ def show(
 def _print_detail(detail: dict[str, Any]) -> None:
     """One agreement as indented text: it fits any terminal width and reads the same in a pipe.
 
-    Each line is shown visibly: a value with a newline or an ESC sequence (a ledger edited by
+    Labels and dates are in the interface language (`--format json` is for programs). Each
+    line is shown visibly: a value with a newline or an ESC sequence (a ledger edited by
     hand) stays on its own line and cannot steer the terminal.
     """
     from kerjasama_cli import render
 
+    agreed = (
+        _("agreed:  {date} in {place}").format(date=_day(detail["date"]), place=detail["place"])
+        if detail["place"]
+        else _("agreed:  {date}").format(date=_day(detail["date"]))
+    )
     lines = [
         f"{detail['key']}  {detail['title']}",
-        f"  status:  {detail['status']}",
-        f"  agreed:  {detail['date']}" + (f" in {detail['place']}" if detail["place"] else ""),
+        "  " + _("status:  {status}").format(status=detail["status"]),
+        "  " + agreed,
     ]
     if detail.get("withdrawn"):
         w = detail["withdrawn"]
         lines.insert(
             2,
-            f"  withdrawn: {w['reason']} (entry {w['entry']}, recorded {w['recorded_at'][:10]} "
-            f"by {w['recorded_by']}); it counts nowhere",
+            "  "
+            + _(
+                "withdrawn: {reason} (entry {entry}, recorded {date} by {who}); it counts nowhere"
+            ).format(
+                reason=w["reason"],
+                entry=w["entry"],
+                date=_day(w["recorded_at"][:10]),
+                who=w["recorded_by"],
+            ),
         )
     if detail.get("in_force_since"):
-        lines.append(f"  in force since {detail['in_force_since']}")
+        lines.append("  " + _("in force since {date}").format(date=_day(detail["in_force_since"])))
     term = _term(detail)
     if term:
-        lines.append(f"  term:    {term}")
+        lines.append("  " + _("term:    {term}").format(term=term))
     if detail.get("terminated_on"):
-        lines.append(f"  terminated on {detail['terminated_on']}")
+        lines.append("  " + _("terminated on {date}").format(date=_day(detail["terminated_on"])))
     if detail["parent"]:
-        lines.append(f"  parent:  {detail['parent']}")
+        lines.append("  " + _("parent:  {key}").format(key=detail["parent"]))
     if detail.get("renews"):
-        lines.append(f"  renews:  {detail['renews']}")
+        lines.append("  " + _("renews:  {key}").format(key=detail["renews"]))
     if detail.get("renewed_by"):
-        lines.append(f"  renewed by {', '.join(detail['renewed_by'])}")
-    lines.append("parties:")
+        lines.append("  " + _("renewed by {keys}").format(keys=", ".join(detail["renewed_by"])))
+    lines.append(_("parties:"))
     for number, side in enumerate(detail["parties"], start=1):
         lines.append(f"  {number}. {side['party']}")
         facts = []
         if side["number"]:
-            facts.append(f"number {side['number']}")
-        if side["signed_on"]:
-            signed = f"signed {side['signed_on']}"
-            if side["place"]:
-                signed += f" in {side['place']}"
-            who = ", ".join(x for x in (side["signatory"], side["title"]) if x)
-            facts.append(signed + (f" by {who}" if who else ""))
-        else:
-            facts.append("not signed")
+            facts.append(_("number {number}").format(number=side["number"]))
+        facts.append(_signed(side))
         lines.append("     " + "; ".join(facts))
     if detail["handovers"]:
-        lines.append("handovers:")
+        lines.append(_("handovers:"))
         for item in detail["handovers"]:
-            where = f" in {item['place']}" if item["place"] else ""
+            handed = (
+                _("{date} to {to} in {place}") if item["place"] else _("{date} to {to}")
+            ).format(date=_day(item["date"]), to=item["to"], place=item["place"])
             note = f" ({item['note']})" if item["note"] else ""
-            lines.append(f"  {item['date']} to {item['to']}{where}{note}")
+            lines.append(f"  {handed}{note}")
     if detail["children"]:
-        lines.append("implemented or amended by:")
+        lines.append(_("implemented or amended by:"))
         lines.extend(f"  {c['key']}  {c['title']}" for c in detail["children"])
     if detail.get("activities"):
-        lines.append("activities:")
-        lines.extend(f"  {a['date']}  {a['description']}" for a in detail["activities"])
+        lines.append(_("activities:"))
+        lines.extend(f"  {_day(a['date'])}  {a['description']}" for a in detail["activities"])
     if detail.get("evaluation"):
         e = detail["evaluation"]
-        lines.append(f"latest evaluation ({e['date']}): {e['recommendation']}; {e['finding']}")
+        lines.append(
+            _("latest evaluation ({date}): {recommendation}; {finding}").format(
+                date=_day(e["date"]), recommendation=e["recommendation"], finding=e["finding"]
+            )
+        )
     print("\n".join(render.visible(line) for line in lines))
+
+
+def _signed(side: dict[str, Any]) -> str:
+    """One party's signature as `ks show` tells it: when, where, by whom."""
+    if not side["signed_on"]:
+        return _("not signed")
+    who = ", ".join(x for x in (side["signatory"], side["title"]) if x)
+    facts = {"date": _day(side["signed_on"]), "place": side["place"], "who": who}
+    if side["place"] and who:
+        return _("signed {date} in {place} by {who}").format(**facts)
+    if side["place"]:
+        return _("signed {date} in {place}").format(**facts)
+    if who:
+        return _("signed {date} by {who}").format(**facts)
+    return _("signed {date}").format(**facts)
+
+
+def _day(value: Any) -> str:
+    """A day from the ledger (ISO) as people read it: "28 July 2022" / "28 Juli 2022"."""
+    try:
+        return format_date(date.fromisoformat(str(value)))
+    except ValueError:  # not a plain day (a ledger edited by hand): shown as it is
+        return str(value)
 
 
 def _term(detail: dict[str, Any]) -> str:
     parts = []
     if detail.get("start"):
-        parts.append(f"from {detail['start']}")
+        parts.append(_("from {date}").format(date=_day(detail["start"])))
     if detail.get("term_years"):
-        parts.append(f"{detail['term_years']} year(s)")
+        years = detail["term_years"]
+        parts.append(ngettext("{count} year", "{count} years", years).format(count=years))
     if detail.get("ends_on"):
-        parts.append(f"until {detail['ends_on']}")
+        parts.append(_("until {date}").format(date=_day(detail["ends_on"])))
     return " ".join(parts)

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from kerjasama_cli.cli.completion import complete_province
+from kerjasama_cli.i18n import _, format_date
+
 if TYPE_CHECKING:
     from kerjasama_cli.ledger import Actor
     from kerjasama_cli.queries import Sql
@@ -30,7 +33,7 @@ app = typer.Typer(
         "\b\nExamples:\n"
         "  ks add-agreement --kind ksb --title 'Kerja Sama Pembangunan Daerah' "
         "--party kaltim --party jatim --date '28 Juli 2022'\n"
-        "  ks sign KSB-2022-0001 --party kaltim --date 2022-07-28\n"
+        "  ks sign KSB-2022-0001 --party kaltim --date 28/07/2022 --place Samarinda --signatory 'Isran Noor'\n"
         "  ks handover KSB-2022-0001 --to jatim --date '11 Agustus 2022' --place Surabaya\n"
         "  ks pending --province jatim\n"
         "\nEach command has --help with examples."
@@ -147,17 +150,6 @@ class Status(StrEnum):
     superseded = "superseded"
 
 
-def complete_province(incomplete: str) -> list[str]:
-    """Shell completion for --province: abbreviations and codes, from the shipped data only."""
-    from kerjasama_cli import regions
-
-    words: list[str] = []
-    for region in regions.load().all():
-        if region.level == "provinsi":
-            words.extend(region.aliases or (region.code,))
-    return sorted(w for w in words if w.startswith(incomplete.lower()))
-
-
 def parse_date_option(label: str, value: str | None) -> date | None:
     from kerjasama_cli.dates import parse_date
     from kerjasama_cli.errors import InvalidInput
@@ -206,11 +198,16 @@ DATE_HELP = f"{DATE_FORMATS} [default: today]"
 def recorded_on(day: date, given: bool) -> str:
     """A recorded date as confirmations say it; one left to default says so, since staff
     entering an old document would otherwise not notice it was recorded as of today."""
-    return (
-        day.isoformat()
-        if given
-        else f"{day.isoformat()} (today; pass --date for an older document)"
-    )
+    if given:
+        return format_date(day)
+    return _("{date} (today; pass --date for an older document)").format(date=format_date(day))
+
+
+def listed(names: list[str]) -> str:
+    """'A', 'A and B' or 'A, B and C': names as a sentence lists them."""
+    if len(names) < 2:
+        return "".join(names)
+    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 # The details of an agreement, as add-agreement, amend and renew take them.
@@ -250,9 +247,15 @@ def reading(ctx: typer.Context) -> Iterator["Sql"]:
         try:
             yield queries.sqlite_sql(conn)
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"{path} could not be read ({exc}); run ks verify") from None
+            raise LedgerError(
+                _("{path} could not be read ({problem}); run ks verify").format(
+                    path=path, problem=exc
+                )
+            ) from None
         except Damaged as exc:
-            raise LedgerError(f"{path}: {exc}; run ks verify") from None
+            raise LedgerError(
+                _("{path}: {problem}; run ks verify").format(path=path, problem=exc)
+            ) from None
 
 
 def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
@@ -267,7 +270,7 @@ def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
 def _say_created(path: Path) -> None:
     """A first write made a ledger: say where, since a default path is easily not the
     one meant (stderr, so stdout keeps only what the command prints)."""
-    print(f"ks: created a new ledger at {path.absolute()}", file=sys.stderr)
+    print(_("ks: created a new ledger at {path}").format(path=path.absolute()), file=sys.stderr)
 
 
 # Register the commands, in the order --help lists them (each module imports only typer

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kerjasama_cli.cli.app import app, reading, settings
+from kerjasama_cli.i18n import N_, _, ngettext
 
 db_app = typer.Typer(
     help="Where the ledger is, what it holds, and safe copies of it.", no_args_is_help=True
@@ -20,9 +21,27 @@ class StatusFormat(StrEnum):
     json = "json"
 
 
+# What `ks db status` calls each figure in text: the JSON keys stay as they are, for scripts.
+STATUS_LABELS = {
+    "path": N_("Ledger file"),
+    "bytes": N_("Size (bytes)"),
+    "schema": N_("Schema"),
+    "parties": N_("Parties"),
+    "agreements": N_("Agreements"),
+    "signatures": N_("Signatures"),
+    "handovers": N_("Handovers"),
+    "voided": N_("Voided entries"),
+    "entries": N_("Entries"),
+    "head": N_("Head hash"),
+    "last_recorded_at": N_("Last recorded (UTC)"),
+}
+
+
 @db_app.command("path")
 def path_command(ctx: typer.Context) -> None:
-    """Print the ledger's path (from --db, $KS_DB or the default); it need not exist yet.
+    """Print the ledger's path; it need not exist yet.
+
+    The path comes from --db, else $KS_DB, else the default.
 
     Example:
 
@@ -62,14 +81,17 @@ def status_command(
     if fmt is StatusFormat.json:
         print(json.dumps(status, ensure_ascii=False, indent=2))
     else:
-        width = max(len(k) for k in status)
+        labels = {name: _(STATUS_LABELS.get(name, name)) for name in status}
+        width = max(len(label) for label in labels.values())
         for name, value in status.items():
-            render.say(f"{name:<{width}}  {value if value is not None else '-'}")
+            render.say(f"{labels[name]:<{width}}  {value if value is not None else '-'}")
 
 
 @db_app.command("head")
 def head_command(ctx: typer.Context) -> None:
-    """Print the head hash alone: the hash of the last entry, to keep somewhere else.
+    """Print the head hash alone, to keep elsewhere.
+
+    The head hash is the hash of the last entry.
 
     A ledger rewritten after that no longer leads to it: `ks verify --head HASH` (or
     `--heads FILE`) then says so. A ledger without entries prints the chain's start, 64
@@ -79,13 +101,13 @@ def head_command(ctx: typer.Context) -> None:
     Example:
 
     \b
-        ks db head >> /mnt/arsip/ks-heads.txt
-        ks verify --heads /mnt/arsip/ks-heads.txt
+        ks db head >> ks-heads.txt
+        ks verify --heads ks-heads.txt
     """
     from kerjasama_cli import events
 
     with reading(ctx) as sql:
-        _, head = events.head(sql)
+        _seq, head = events.head(sql)
     print(head)
 
 
@@ -95,7 +117,9 @@ def backup_command(
     dest: Annotated[Path, typer.Argument(metavar="DEST", help="Where to write the copy.")],
     force: Annotated[bool, typer.Option("--force", help="Replace DEST if it exists.")] = False,
 ) -> None:
-    """Write a consistent copy of the ledger, even while others write, and verify it.
+    """Write a verified copy of the ledger.
+
+    The copy is consistent even while others write.
 
     Uses SQLite's backup API (never a file copy, which can catch a write half-done), then
     runs the checks of `ks verify` on the copy before putting it in place. DEST is never the
@@ -105,17 +129,26 @@ def backup_command(
     Example:
 
     \b
-        ks db backup /mnt/arsip/ledger-$(date +%F).sqlite
+        ks db backup ledger-$(date +%F).sqlite
+        ks --db ledger-$(date +%F).sqlite verify
     """
     from kerjasama_cli import backup
 
     report = backup.backup(settings(ctx).path, dest, replace=force)
-    print(f"{dest}: verified copy of {report.entries} entries, head {report.head}")
+    print(
+        ngettext(
+            "{dest}: verified copy of {count} entry, head {head}",
+            "{dest}: verified copy of {count} entries, head {head}",
+            report.entries,
+        ).format(dest=dest, count=report.entries, head=report.head)
+    )
 
 
 @db_app.command("upgrade")
 def upgrade_command(ctx: typer.Context) -> None:
-    """Bring an existing ledger to this version's schema (any write does it too).
+    """Bring the ledger to this version's schema.
+
+    Any command that writes does it too.
 
     Example:
 
@@ -127,11 +160,15 @@ def upgrade_command(ctx: typer.Context) -> None:
 
     path = settings(ctx).path
     if not path.exists():
-        raise LedgerError(f"no ledger at {path}; nothing to upgrade")
+        raise LedgerError(_("no ledger at {path}; nothing to upgrade").format(path=path))
     before = db.revision_of(path)
     db.write(path, lambda sql: None)
     after = db.revision_of(path)
     if before == after:
-        print(f"{path}: schema {after} is current")
+        print(_("{path}: schema {revision} is current").format(path=path, revision=after))
     else:
-        print(f"{path}: schema {before} upgraded to {after}")
+        print(
+            _("{path}: schema {before} upgraded to {after}").format(
+                path=path, before=before, after=after
+            )
+        )

@@ -4,7 +4,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,11 @@ from kerjasama_cli.cli.app import (
     settings,
     write,
 )
+from kerjasama_cli.cli.completion import complete_key, complete_party
+from kerjasama_cli.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:
+    from kerjasama_cli.verify import Report
 
 
 class LogFormat(StrEnum):
@@ -29,10 +34,10 @@ class LogFormat(StrEnum):
 
 
 LOG_COLUMNS = [
-    ("seq", "Entry"),
-    ("recorded_at", "Recorded (UTC)"),
-    ("recorded_by", "By"),
-    ("summary", "What"),
+    ("seq", N_("Entry")),
+    ("recorded_at", N_("Recorded (UTC)")),
+    ("recorded_by", N_("By")),
+    ("summary", N_("What")),
 ]
 
 
@@ -40,7 +45,10 @@ LOG_COLUMNS = [
 def log_command(
     ctx: typer.Context,
     key: Annotated[
-        str | None, typer.Argument(metavar="[KEY]", help="Only this agreement's entries.")
+        str | None,
+        typer.Argument(
+            metavar="[KEY]", help="Only this agreement's entries.", autocompletion=complete_key
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -74,13 +82,19 @@ def log_command(
             render.write_json_array(rows)
         else:
             render.write_table(
-                (_marked(r) for r in rows), LOG_COLUMNS, empty="no entries", title="Ledger history"
+                (_marked(r) for r in rows),
+                LOG_COLUMNS,
+                empty=_("no entries"),
+                title=_("Ledger history"),
             )
 
 
 def _marked(row: dict[str, Any]) -> dict[str, Any]:
     if row["voided_by"] is not None:
-        return {**row, "summary": f"{row['summary']} [voided by entry {row['voided_by']}]"}
+        marked = _("{summary} [voided by entry {seq}]").format(
+            summary=row["summary"], seq=row["voided_by"]
+        )
+        return {**row, "summary": marked}
     return row
 
 
@@ -93,6 +107,7 @@ def void_command(
             metavar="ENTRY|KEY",
             help="An entry number from ks log; or an agreement key: alone, to withdraw the "
             "agreement, or with --party for that party's signature.",
+            autocompletion=complete_key,
         ),
     ],
     reason: Annotated[
@@ -100,7 +115,13 @@ def void_command(
     ],
     party: Annotated[
         str | None,
-        typer.Option("--party", "-P", metavar="PARTY", help="With a KEY: whose signature to void."),
+        typer.Option(
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="With a KEY: whose signature to void.",
+            autocompletion=complete_party,
+        ),
     ] = None,
 ) -> None:
     """Reverse a mistaken entry, in the open.
@@ -119,28 +140,36 @@ def void_command(
     \b
         ks void PKS-2022-0008 --reason "the same PKS was recorded twice"
         ks void KSB-2022-0001 --party jatim --reason "signed by the Wakil Gubernur, not the Gubernur"
-        ks void 42 --reason "handed to the wrong office"
+        ks void 37 --reason "handed to the wrong office"
     """
     from kerjasama_cli import ledger, render
 
     done = write(ctx, lambda sql, actor: ledger.void(sql, actor, target, reason, party))
     if done.action == "agreement.add" and done.already:
-        render.message(f"{done.key} was already withdrawn as entry {done.seq}; nothing added")
+        said = _("{key} was already withdrawn as entry {seq}; nothing added")
     elif done.action == "agreement.add":
-        render.message(
-            f"withdrew {done.key} as entry {done.seq}: it no longer counts in pending, lists "
-            "or reports; ks show and ks log keep it"
+        said = _(
+            "withdrew {key} as entry {seq}: it no longer counts in pending, lists or reports; "
+            "ks show and ks log keep it"
         )
     elif done.already:
-        render.message(f"entry {done.target} was already voided as entry {done.seq}; nothing added")
+        said = _("entry {target} was already voided as entry {seq}; nothing added")
     else:
-        render.message(f"voided entry {done.target} ({done.description}) as entry {done.seq}")
+        said = _("voided entry {target} ({what}) as entry {seq}")
+    render.message(
+        said.format(key=done.key, seq=done.seq, target=done.target, what=done.description)
+    )
 
 
 @app.command("amend")
 def amend_command(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", help="The agreement to correct.")],
+    key: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEY", help="The agreement to correct.", autocompletion=complete_key
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", "-r", metavar="TEXT", help="Why it changes.")],
     title: Annotated[
         str | None, typer.Option("--title", "-t", metavar="TEXT", help="The correct title.")
@@ -237,8 +266,9 @@ def verify_command(
 
     \b
         ks verify
-        ks verify --heads /mnt/arsip/ks-heads.txt
-        ks --db /mnt/arsip/ledger-2024.sqlite verify --head 3f5c...e1 --format json
+        ks db head >> ks-heads.txt
+        ks verify --heads ks-heads.txt
+        ks verify --head "$(ks db head)" --format json
     """
     from kerjasama_cli import render, verify
 
@@ -251,16 +281,35 @@ def verify_command(
     else:
         for problem in report.problems:
             render.say(problem)
-        state = "ok" if report.ok else f"{len(report.problems)} problem(s)"
-        found = (
-            f"; {len(report.heads_checked)} kept head(s) checked" if report.heads_checked else ""
-        )
-        print(
-            render.visible(
-                f"{report.path}: {state}; schema {report.schema}, {report.entries} entries, "
-                f"head {report.head}{found}"
-            ),
-            file=sys.stdout if report.ok else sys.stderr,
-        )
+        print(render.visible(verify_summary(report)), file=sys.stdout if report.ok else sys.stderr)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def verify_summary(report: "Report") -> str:
+    """The line that ends `ks verify`: the ledger, its state, schema, entries and head.
+
+    Put together from clauses that each stand alone (a translator words each one whole), since
+    a sentence for every combination of counts would not fit one plural form.
+    """
+    if report.ok:
+        state = _("ok")
+    else:
+        count = len(report.problems)
+        state = ngettext("{count} problem", "{count} problems", count).format(count=count)
+    clauses = [
+        state,
+        ngettext(
+            "schema {schema}, {count} entry, head {head}",
+            "schema {schema}, {count} entries, head {head}",
+            report.entries,
+        ).format(schema=report.schema, count=report.entries, head=report.head),
+    ]
+    if report.heads_checked:
+        count = len(report.heads_checked)
+        clauses.append(
+            ngettext("{count} kept head checked", "{count} kept heads checked", count).format(
+                count=count
+            )
+        )
+    return f"{report.path}: {'; '.join(clauses)}"

@@ -29,8 +29,13 @@ from kerjasama_cli.cli.app import (
     recorded_on,
     write,
 )
+from kerjasama_cli.cli.completion import complete_key, complete_party
+from kerjasama_cli.i18n import N_, _, format_date, ngettext
 
-KeyArgument = Annotated[str, typer.Argument(metavar="KEY", help="The agreement's key.")]
+KeyArgument = Annotated[
+    str,
+    typer.Argument(metavar="KEY", help="The agreement's key.", autocompletion=complete_key),
+]
 ReasonOption = Annotated[str, typer.Option("--reason", "-r", metavar="TEXT", help="Why.")]
 
 
@@ -69,7 +74,7 @@ def terminate_command(
 
     day = _required_date("--date", on)
     done = write(ctx, lambda sql, actor: ledger.terminate(sql, actor, key, day, reason))
-    render.message(f"{done} terminated on {day.isoformat()}")
+    render.message(_("{key} terminated on {day}").format(key=done, day=format_date(day)))
 
 
 @app.command("renew")
@@ -101,7 +106,7 @@ def renew_command(
     Example:
 
     \b
-        ks renew KSB-2022-0001 --date 2027-06-01 --years 5
+        ks renew KSB-2022-0001 --date 2026-07-28 --years 5
     """
     from kerjasama_cli import ledger, render
 
@@ -123,17 +128,25 @@ def renew_command(
     render.say(added.key)
     agreed = recorded_on(agreed_on or date.today(), agreed_on is not None)
     if added.already:
-        render.message(f"already recorded as {added.key}, agreed on {agreed}; nothing added")
+        render.message(
+            _("already recorded as {key}, agreed on {day}; nothing added").format(
+                key=added.key, day=agreed
+            )
+        )
     else:
-        render.message(f"recorded {added.key}, renewing {key.upper()}, agreed on {agreed}")
+        render.message(
+            _("recorded {key}, renewing {old}, agreed on {day}").format(
+                key=added.key, old=key.upper(), day=agreed
+            )
+        )
 
 
 EXPIRING_COLUMNS = [
-    ("days_left", "Days left"),
-    ("ends_on", "Ends"),
-    ("key", "Agreement"),
-    ("status", "Status"),
-    ("title", "Title"),
+    ("days_left", N_("Days left")),
+    ("ends_on", N_("Ends")),
+    ("key", N_("Agreement")),
+    ("status", N_("Status")),
+    ("title", N_("Title")),
 ]
 
 
@@ -171,16 +184,20 @@ def expiring_command(
             rows,
             fmt,
             EXPIRING_COLUMNS,
-            f"nothing ends within {within} days of {day}",
+            ngettext(
+                "nothing ends within {days} day of {day}",
+                "nothing ends within {days} days of {day}",
+                within,
+            ).format(days=within, day=format_date(day)),
             ("key", "kind", "title", "status", "ends_on", "days_left", "window"),
         )
 
 
 IDLE_COLUMNS = [
-    ("idle_days", "Idle days"),
-    ("last_activity", "Last activity"),
-    ("key", "Agreement"),
-    ("title", "Title"),
+    ("idle_days", N_("Idle days")),
+    ("last_activity", N_("Last activity")),
+    ("key", N_("Agreement")),
+    ("title", N_("Title")),
 ]
 
 
@@ -219,7 +236,11 @@ def idle_command(
             rows,
             fmt,
             IDLE_COLUMNS,
-            f"every agreement in force had an activity within {days} days",
+            ngettext(
+                "every agreement in force had an activity within {days} day",
+                "every agreement in force had an activity within {days} days",
+                days,
+            ).format(days=days),
             ("key", "kind", "title", "status", "in_force_since", "last_activity", "idle_days"),
         )
 
@@ -253,7 +274,7 @@ def evaluate_command(
     Example:
 
     \b
-        ks evaluate PKS-2022-0001 --date 2023-12-15 --finding "Pertukaran data berjalan" --recommendation continue
+        ks evaluate PKS-2022-0003 --date 2023-12-15 --finding "Pertukaran guru vokasi berjalan" --recommendation continue
     """
     from kerjasama_cli import ledger, render
 
@@ -264,8 +285,9 @@ def evaluate_command(
         lambda sql, actor: ledger.evaluate(sql, actor, key, day, finding, recommendation.value),
     )
     render.message(
-        f"evaluation of {key.upper()} on {recorded_on(day, given is not None)} "
-        f"recorded as entry {seq}"
+        _("evaluation of {key} on {day} recorded as entry {seq}").format(
+            key=key.upper(), day=recorded_on(day, given is not None), seq=seq
+        )
     )
 
 
@@ -275,10 +297,10 @@ activity_app = typer.Typer(
 app.add_typer(activity_app, name="activity")
 
 ACTIVITY_COLUMNS = [
-    ("date", "Date"),
-    ("agreement", "Agreement"),
-    ("party", "By"),
-    ("description", "Activity"),
+    ("date", N_("Date")),
+    ("agreement", N_("Agreement")),
+    ("party", N_("By")),
+    ("description", N_("Activity")),
 ]
 
 
@@ -294,7 +316,13 @@ def activity_add(
     ] = None,
     party: Annotated[
         str | None,
-        typer.Option("--party", "-P", metavar="PARTY", help="Which party carried it out."),
+        typer.Option(
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="Which party carried it out.",
+            autocompletion=complete_party,
+        ),
     ] = None,
 ) -> None:
     """Record a technical activity carried out under an agreement.
@@ -312,8 +340,9 @@ def activity_add(
         ctx, lambda sql, actor: ledger.add_activity(sql, actor, key, day, description, party)
     )
     render.message(
-        f"activity under {key.upper()} on {recorded_on(day, given is not None)} "
-        f"recorded as entry {seq}"
+        _("activity under {key} on {day} recorded as entry {seq}").format(
+            key=key.upper(), day=recorded_on(day, given is not None), seq=seq
+        )
     )
 
 
@@ -321,7 +350,12 @@ def activity_add(
 def activity_list(
     ctx: typer.Context,
     key: Annotated[
-        str | None, typer.Argument(metavar="[KEY]", help="Only this agreement's activities.")
+        str | None,
+        typer.Argument(
+            metavar="[KEY]",
+            help="Only this agreement's activities.",
+            autocompletion=complete_key,
+        ),
     ] = None,
     province: ProvinceOption = None,
     as_of: AsOfOption = None,
@@ -341,7 +375,7 @@ def activity_list(
     with reading(ctx) as sql:
         agreement_id = queries.find_agreement(sql, key, withdrawn=True).id if key else None
         rows = lifecycle.activities(sql, agreement_id, day, _province_code(province))
-        _output(iter(rows), fmt, ACTIVITY_COLUMNS, "no activities recorded")
+        _output(iter(rows), fmt, ACTIVITY_COLUMNS, _("no activities recorded"))
 
 
 def _output(
@@ -356,6 +390,6 @@ def _output(
     if fmt is Format.json:
         render.write_json_array(rows)
     elif fmt is Format.csv:
-        render.write_csv(rows, [(k, k) for k in csv_keys or [k for k, _ in columns]])
+        render.write_csv(rows, [(k, k) for k in csv_keys or [k for k, _header in columns]])
     else:
         render.write_table(rows, columns, empty=empty)

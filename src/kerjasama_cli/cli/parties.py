@@ -12,6 +12,7 @@ from kerjasama_cli.cli.app import (
     reading,
     write,
 )
+from kerjasama_cli.i18n import N_, _
 
 party_app = typer.Typer(
     help="Register and list parties. A region's government is a party without registering: "
@@ -21,11 +22,11 @@ party_app = typer.Typer(
 app.add_typer(party_app, name="party")
 
 COLUMNS = [
-    ("name", "Party"),
-    ("kind", "Kind"),
-    ("region", "Region"),
-    ("aliases", "Aliases"),
-    ("signatory_title", "Signed by"),
+    ("name", N_("Party")),
+    ("kind", N_("Kind")),
+    ("region", N_("Region")),
+    ("aliases", N_("Aliases")),
+    ("signatory_title", N_("Signed by")),
 ]
 
 
@@ -83,10 +84,11 @@ def add(
     Examples:
 
     \b
-        ks party add "Dinas Komunikasi dan Informatika Provinsi Jawa Timur" --region jatim --alias kominfo-jatim --signatory-title "Kepala Dinas"
+        ks party add "Dinas Komunikasi dan Informatika Kota Samarinda" --region samarinda --alias kominfo-samarinda --signatory-title "Kepala Dinas"
         ks party add "Universitas Mulawarman" --third-party --region "Kota Samarinda" --alias unmul
+        ks party add "Dinas Sosial" --region "Kota Samarinda" --alias dinsos-samarinda
         ks party add "Dinas Sosial" --region "Kota Surabaya" --alias dinsos-surabaya
-        ks sign PKS-2022-0008 --party "Dinas Sosial (Kota Samarinda)"
+        ks add-agreement --kind pks --title "Penanganan Anak Jalanan" --party "Dinas Sosial (Kota Samarinda)" --party "Dinas Sosial (Kota Surabaya)" --date 2025-03-10
     """
     from kerjasama_cli import ledger, render
 
@@ -96,7 +98,7 @@ def add(
             sql, actor, name, region, alias or [], signatory_title, third_party
         ),
     )
-    render.message(f"registered {party.name}")
+    render.message(_("registered {name}").format(name=party.name))
 
 
 @party_app.command("list")
@@ -133,4 +135,4 @@ def list_command(
         elif fmt is Format.csv:
             render.write_csv(rows, [("id", ""), *COLUMNS, ("province", "")])
         else:
-            render.write_table(rows, COLUMNS, empty="no parties recorded")
+            render.write_table(rows, COLUMNS, empty=_("no parties recorded"))

@@ -16,13 +16,15 @@ from kerjasama_cli.cli.app import (
     parse_date_option,
     reading,
 )
+from kerjasama_cli.cli.completion import complete_party
+from kerjasama_cli.i18n import N_, _, format_date
 
 COLUMNS = [
-    ("waiting_days", "Days"),
-    ("waiting_since", "Since"),
-    ("agreement", "Agreement"),
-    ("party", "Waiting for"),
-    ("title", "Title"),
+    ("waiting_days", N_("Days")),
+    ("waiting_since", N_("Since")),
+    ("agreement", N_("Agreement")),
+    ("party", N_("Waiting for")),
+    ("title", N_("Title")),
 ]
 CSV_COLUMNS = [
     (key, key)
@@ -37,7 +39,13 @@ def pending_command(
     province: ProvinceOption = None,
     party: Annotated[
         str | None,
-        typer.Option("--party", "-P", metavar="PARTY", help="Only this party's signatures."),
+        typer.Option(
+            "--party",
+            "-P",
+            metavar="PARTY",
+            help="Only this party's signatures.",
+            autocompletion=complete_party,
+        ),
     ] = None,
     kind: KindOption = None,
     older_than: Annotated[
@@ -98,7 +106,7 @@ def pending_command(
                 rows,
                 COLUMNS,
                 limit=None if show_all else TERMINAL_ROWS,
-                title=f"Waiting for signature as of {day.isoformat()}",
-                empty="nothing is waiting for a signature",
-                more_hint="(--all shows every row)",
+                title=_("Waiting for signature as of {date}").format(date=format_date(day)),
+                empty=_("nothing is waiting for a signature"),
+                more_hint=_("(--all shows every row)"),
             )

@@ -5,8 +5,14 @@ from typing import Annotated
 import typer
 
 from kerjasama_cli.cli.app import Format, FormatOption, ProvinceOption, app
+from kerjasama_cli.i18n import N_, _
 
-COLUMNS = [("code", "Code"), ("name", "Name"), ("level", "Level"), ("aliases", "Abbreviations")]
+COLUMNS = [
+    ("code", N_("Code")),
+    ("name", N_("Name")),
+    ("level", N_("Level")),
+    ("aliases", N_("Abbreviations")),
+]
 
 
 @app.command("regions")
@@ -35,7 +41,9 @@ def regions_command(
 
     table = regions.load()
     if level is not None and level.lower() not in regions.LEVELS:
-        raise InvalidInput(f"unknown level {level!r}; use provinsi, kabupaten or kota")
+        raise InvalidInput(
+            _("unknown level {level!r}; use provinsi, kabupaten or kota").format(level=level)
+        )
     selected = table.in_province(table.resolve_province(province).code) if province else table.all()
     rows = [
         {

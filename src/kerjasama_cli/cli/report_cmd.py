@@ -18,6 +18,7 @@ from kerjasama_cli.cli.app import (
     reading,
     settings,
 )
+from kerjasama_cli.i18n import _, format_date
 
 
 class ReportFormat(StrEnum):
@@ -91,7 +92,7 @@ def report_command(
 
     \b
         ks report --since 2022-08-01 --as-of 2022-09-10
-        ks report --out /srv/laporan/kerja-sama.html
+        ks report --out laporan-kerja-sama.html
         ks report --lang en --out report.xlsx
     """
     from kerjasama_cli import outputs, regions, render, report, report_render
@@ -100,10 +101,14 @@ def report_command(
     day = parse_date_option("--as-of", as_of) or date.today()
     since_day = parse_date_option("--since", since)
     if since_day and since_day > day:
-        raise InvalidInput(f"--since {since_day} is after the report's date {day}")
+        raise InvalidInput(
+            _("--since {since} is after the report's date {day}").format(
+                since=format_date(since_day), day=format_date(day)
+            )
+        )
     chosen = outputs.format_for(out, fmt.value if fmt else None, ReportFormat.md.value)
     if chosen == ReportFormat.xlsx and out is None and sys.stdout.isatty():
-        raise InvalidInput("an xlsx report is a binary file: give --out FILE")
+        raise InvalidInput(_("an xlsx report is a binary file: give --out FILE"))
     ledger = settings(ctx).path
     if out is not None:  # refused before the work of building the report, not after
         outputs.destination(out, ledger)
@@ -113,7 +118,7 @@ def report_command(
     content = report_render.FORMATS[chosen](data, lang.value)
     if out is not None:
         render.write_atomically(out, content, ledger)
-        render.message(f"wrote {out}")
+        render.message(_("wrote {file}").format(file=out))
     elif isinstance(content, bytes):
         sys.stdout.buffer.write(content)
     else:
@@ -168,7 +173,7 @@ def check_command(
 
     \b
         ks check --max-wait 60 --expiring-within 30
-        ks check --format json > /var/lib/ks/check.json || notify-send "ks: lihat laporan"
+        ks check --format json > check.json || echo "ada masalah: lihat check.json"
     """
     from kerjasama_cli import checks, render
 
@@ -186,6 +191,6 @@ def check_command(
         for problem in problems:
             render.say(problem["message"])
         if not problems:
-            print(f"no problems as of {day.isoformat()}")
+            print(_("no problems as of {day}").format(day=format_date(day)))
     if problems:
         raise typer.Exit(1)
