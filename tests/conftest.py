@@ -92,14 +92,21 @@ def story_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def assert_refused(result: subprocess.CompletedProcess[str], *words: str, code: int = 2) -> None:
-    """A refusal: the exit code, one line on stderr naming the problem, no traceback."""
+def assert_refused(
+    result: subprocess.CompletedProcess[str],
+    *words: str,
+    code: int = 2,
+    prefix: str = "ks: error: ",
+) -> str:
+    """A refusal: the exit code, one line on stderr naming the problem, no traceback;
+    returns that line. `prefix` is the interface language's (`ks: galat: ` in Indonesian)."""
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
     assert result.returncode == code, output
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("ks: error: "), lines[0]
+    assert lines[0].startswith(prefix), lines[0]
     for word in words:
         assert word.casefold() in lines[0].casefold(), (word, lines[0])
     assert result.stdout == ""
+    return lines[0]

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.conftest import RunKs, ks_executable, ledger_digest
+from tests.conftest import RunKs, assert_refused, ks_executable, ledger_digest
 from tests.test_e2e import AS_OF, JATIM, KSB, copy_ledger
 
 INDONESIAN = {"KS_LANG": "id"}
@@ -26,17 +26,12 @@ def story_copy(story_ledger: Path, ledger: Path) -> Path:
 
 
 def refused_in_indonesian(result: subprocess.CompletedProcess[str], *words: str) -> str:
-    """A refusal as `assert_refused` knows it, with the Indonesian prefix: its one line."""
-    output = result.stdout + result.stderr
-    assert "Traceback" not in output, output
-    assert result.returncode == 2, output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("ks: galat: "), lines[0]
+    """A refusal as `assert_refused` knows it, with the Indonesian prefix: its one line,
+    each word in it exactly as written."""
+    line = assert_refused(result, prefix="ks: galat: ")
     for word in words:
-        assert word in lines[0], (word, lines[0])
-    return lines[0]
+        assert word in line, (word, line)
+    return line
 
 
 def test_an_unknown_province_is_refused_with_suggestions_in_indonesian(

