@@ -88,7 +88,11 @@ def story_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference story (Kaltim and Jatim, July-August 2022) entered once, read by many tests."""
     path = tmp_path_factory.mktemp("story") / "story.sqlite"
     env = {**os.environ, "KS_DB": str(path), "KS_BY": "tester", "KS": " ".join(ks_executable())}
-    subprocess.run(["bash", str(STORY)], check=True, capture_output=True, env=env, timeout=600)
+    done = subprocess.run(
+        ["bash", str(STORY)], check=True, capture_output=True, text=True, env=env, timeout=600
+    )
+    # What staff saw on stderr, for tests that compare the story told in another language.
+    path.with_suffix(".stderr").write_text(done.stderr, encoding="utf-8")
     return path
 
 
