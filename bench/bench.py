@@ -58,7 +58,10 @@ TARGETS = {
     "pending_tty_large": 3.0,  # x B
     "report_large": 3.0,  # ks report --format md / html, x C
     "complete": 2.0,  # shell completion (one Tab), x ks --help
+    "help_id": 1.1,  # ks --help in Indonesian, x ks --help in English: start-up must not grow
 }
+CATALOG_TARGET_MS = 5.0  # loading the Indonesian catalog, in one process
+CATALOG_ROUNDS = 200
 # What the completion rows complete: `ks pending --province ja<Tab>`, `ks sign ksb-2022<Tab>`
 # (a lower-case key prefix: matched in any case) and `ks sign KEY --party kom<Tab>`.
 COMPLETE_PROVINCE = ("pending", "--province", "ja")
@@ -1016,6 +1019,34 @@ def count_json(path: str) -> dict[str, Any]:
     return {"rows": len(rows), "keys": keys}
 
 
+def catalog_load() -> dict[str, Any]:
+    """What loading the Indonesian catalog costs: `i18n.setup("id")` and the first lookup
+    (gettext opens and parses the .mo then), the cache emptied before every round."""
+    import gettext
+
+    from kerjasama_cli import i18n
+
+    seconds = []
+    for _ in range(CATALOG_ROUNDS):
+        start = time.perf_counter()
+        i18n.setup("id")
+        translated = gettext.gettext("Options")
+        seconds.append(time.perf_counter() - start)
+    assert translated == "Opsi", translated  # the catalog was really loaded
+    mo = i18n.LOCALE_DIR / "id" / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo"
+    with mo.open("rb") as f:
+        count = len(gettext.GNUTranslations(f)._catalog)  # type: ignore[attr-defined]
+    return {
+        "median_ms": round(statistics.median(seconds) * 1000, 3),
+        "max_ms": round(max(seconds) * 1000, 3),
+        "rounds": CATALOG_ROUNDS,
+        "mo_bytes": mo.stat().st_size,
+        "messages": count,
+        "target_ms": CATALOG_TARGET_MS,
+        "pass": statistics.median(seconds) * 1000 < CATALOG_TARGET_MS,
+    }
+
+
 def child_main(argv: list[str]) -> int:
     mode = argv[0]
     if mode == "_build":
@@ -1027,6 +1058,8 @@ def child_main(argv: list[str]) -> int:
         print(json.dumps(count_json(argv[1])))
     elif mode == "_report-sql":
         print(json.dumps(report_sql(argv[1], argv[2], argv[3])))
+    elif mode == "_catalog":
+        print(json.dumps(catalog_load()))
     elif mode == "_report-json":
         with open(argv[1], encoding="utf-8") as f:
             print(json.dumps(report_sections(json.load(f))))
@@ -1296,6 +1329,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
             f"{reports[n]['build_sqlite_seconds']} s; render {reports[n]['render']}",
             file=sys.stderr,
         )
+    catalog = run_child(python, "_catalog")
     measures = [
         Measure("harness", "harness: /usr/bin/time /bin/true", ["/bin/true"], tty=False),
         Measure("A", 'A: python -c "import sqlite3"', [python, "-c", "import sqlite3"], tty=False),
@@ -1307,6 +1341,17 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
             baseline="A",
             target=TARGETS["help"],
             ks=True,
+            env={**env, "KS_LANG": "en"},
+        ),
+        Measure(
+            "help_id",
+            "KS_LANG=id ks --help (tty)",
+            [ks, "--help"],
+            tty=True,
+            baseline="help",
+            target=TARGETS["help_id"],
+            ks=True,
+            env={**env, "KS_LANG": "id"},
         ),
     ]
     # One Tab: completion from the shipped region table, then from the ledger (a key, a party).
@@ -1572,7 +1617,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
                 "pass": all(checks_pass) if checks_pass else None,
             }
         )
-    print_table(rows, checks, sql, ledgers, floor_mib, reports, report_checks)
+    print_table(rows, checks, sql, ledgers, floor_mib, reports, report_checks, catalog)
     results = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017
         "repeat": args.repeat,
@@ -1596,6 +1641,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
         "pending_sql": sql,
         "row_checks": checks,
         "completion_checks": completion_checks,
+        "catalog": catalog,
         "report": {
             "as_of": as_of.isoformat(),
             "since": since.isoformat(),
@@ -1642,6 +1688,7 @@ def print_table(
     floor_mib: float,
     reports: dict[int, dict[str, Any]],
     report_checks: dict[int, dict[str, Any]],
+    catalog: dict[str, Any],
 ) -> None:
     width = max(len(r["what"]) for r in rows)
     print(
@@ -1668,6 +1715,12 @@ def print_table(
         f"\npass = ratio under target and (ks only) peak RSS under {RSS_TARGET_MIB:g} MiB "
         f"({REPORT_RSS_TARGET_MIB:g} MiB for ks report on ledgers over {SMALL_LIMIT:,} "
         f"agreements); every time includes the harness row{note}"
+    )
+    print(
+        f"catalog: loading the Indonesian catalog ({catalog['messages']} messages, "
+        f"{catalog['mo_bytes']:,} bytes) takes {catalog['median_ms']} ms, median of "
+        f"{catalog['rounds']} loads in one process (target < {catalog['target_ms']:g} ms): "
+        f"{'pass' if catalog['pass'] else 'FAIL'}"
     )
     for n, meta in ledgers.items():
         how = "cached, " if meta["cached"] else ""
