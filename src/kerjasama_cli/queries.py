@@ -8,10 +8,12 @@ and a SQLAlchemy connection inside write transactions (and PostgreSQL later).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from kerjasama_cli import regions as regions_mod
@@ -19,7 +21,15 @@ from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound, eit
 from kerjasama_cli.i18n import N_, _, format_date
 
 Row = Sequence[Any]
-Sql = Callable[..., Iterable[Row]]  # sql(text, **params) -> rows
+Sql = Callable[..., Iterable[Row]]  # sql(text, **params) -> rows; see dialect_of
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
+
+
+def dialect_of(sql: Sql) -> str:
+    """The engine a runner talks to: `sqlite` or `postgresql`. A runner made here says so
+    in its `dialect` attribute; any other callable (a test's, the bench's recording
+    wrapper around a sqlite3 connection) is taken to be SQLite's."""
+    return str(getattr(sql, "dialect", SQLITE))
 
 
 def sqlite_sql(conn: sqlite3.Connection) -> Sql:
@@ -28,6 +38,7 @@ def sqlite_sql(conn: sqlite3.Connection) -> Sql:
     def run(text: str, **params: Any) -> Iterable[Row]:
         return conn.execute(text, params)
 
+    run.dialect = SQLITE  # type: ignore[attr-defined]
     return run
 
 
@@ -38,7 +49,27 @@ def sqlalchemy_sql(conn: Any) -> Sql:
     def run(text: str, **params: Any) -> Iterable[Row]:
         return conn.execute(sa_text(text), params)
 
+    run.dialect = conn.dialect.name  # type: ignore[attr-defined]
     return run
+
+
+def psycopg_sql(conn: Any) -> Sql:
+    """Run queries on a psycopg 3 connection: the `:name` parameters become `%(name)s`."""
+
+    def run(text: str, **params: Any) -> Iterable[Row]:
+        return conn.execute(pyformat(text), params)
+
+    run.dialect = POSTGRESQL  # type: ignore[attr-defined]
+    return run
+
+
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@cache
+def pyformat(text: str) -> str:
+    """`:name` parameters as psycopg's `%(name)s`, a literal `%` doubled; `::type` casts stay."""
+    return _PARAMETER.sub(r"%(\1)s", text.replace("%", "%%"))
 
 
 def first(rows: Iterable[Row]) -> Row | None:
