@@ -32,16 +32,16 @@ STATUSES = ("awaiting-signatures", "in-force", "expiring", "expired", "terminate
 WARNING_DAYS = 90  # the default window for "expiring"
 WARNING_WINDOWS = (90, 60, 30, 7, 0)  # the usual reminders before the end
 RECOMMENDATIONS = ("continue", "extend", "stop")
-# The statuses as text shows them (`status_word`); JSON and CSV keep the values above. The
-# English words are the values themselves, which people already read in tables and scripts.
+# The statuses as text for people shows them (`status_word`: `ks show`, `ks list` on a
+# terminal); JSON, CSV and piped tables keep the values above, which scripts match.
 STATUS_WORDS = {
-    "awaiting-signatures": N_("awaiting-signatures"),
-    "in-force": N_("in-force"),
+    "awaiting-signatures": N_("awaiting signatures"),
+    "in-force": N_("in force"),
     "expiring": N_("expiring"),
     "expired": N_("expired"),
     "terminated": N_("terminated"),
     "superseded": N_("superseded"),
-    "not-yet-agreed": N_("not-yet-agreed"),
+    "not-yet-agreed": N_("not yet agreed"),
     "withdrawn": N_("withdrawn"),
 }
 

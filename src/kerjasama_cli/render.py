@@ -13,17 +13,24 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from kerjasama_cli import i18n
 from kerjasama_cli.i18n import _, ngettext
 
 Column = tuple[str, str]  # (key in the row dict, header marked with N_, translated where drawn)
+# A column that gives up width so that each row of a table stays one line, and where its
+# text is cut: at the end ("Promosi Pariwisata dan…") or in the middle, which keeps the end
+# of a party's name, where the region that tells two agencies apart is written
+# ("Dinas Kebudaya…Kalimantan Timur" / "Dinas Kebudaya…nsi Jawa Timur").
+Shortened = tuple[str, Literal["end", "middle"]]
 _IDENTIFIERS = {
     "agreement",
     "key",
@@ -38,6 +45,7 @@ _IDENTIFIERS = {
     "parent",
     "ends_on",
     "last_activity",
+    "recorded_at",
 }
 # The columns that hold a day (an ISO date, or None): a table on a terminal writes it in the
 # interface language, "11 Agu 2022"; plain text in a pipe keeps the ISO date, which sorts.
@@ -46,6 +54,11 @@ _DATES = {"date", "waiting_since", "signed_on", "ends_on", "last_activity", "sta
 
 def on_terminal(stream: TextIO | None = None) -> bool:
     return (stream or sys.stdout).isatty()
+
+
+def terminal_width() -> int:
+    """The terminal's width in columns ($COLUMNS first, as Rich and Click read it)."""
+    return shutil.get_terminal_size().columns
 
 
 # --- text that came from a ledger ---------------------------------------------------------
@@ -163,11 +176,16 @@ def write_table(
     limit: int | None = None,
     empty: str | None = None,
     more_hint: str = "",
+    words: Mapping[str, Callable[[Any], str]] | None = None,
+    shorten: Sequence[Shortened] = (),
 ) -> int:
     """A Rich table of at most `limit` rows on a terminal, plain text otherwise.
 
     `title`, `empty` and `more_hint` come translated; the headers are translated here, and
-    dates are written in the interface language. Rows past the limit are counted, not
+    dates are written in the interface language. `words` says how a column's values are
+    written on a terminal (a status as words); plain text keeps the values, for scripts.
+    With `shorten`, every row stays one line: those columns, the first first, give up width
+    and are cut with "…"; the others are never cut. Rows past the limit are counted, not
     drawn, and summarised in one line. Returns the number of rows seen.
     """
     if not on_terminal():
@@ -182,22 +200,104 @@ def write_table(
     if not shown:
         console.print(_("nothing to show") if empty is None else empty, highlight=False)
         return 0
+    words = words or {}
+    cells = [
+        [
+            visible(
+                words[key](row[key])
+                if key in words and row.get(key) is not None
+                else _shown(key, row.get(key))
+            )
+            for key, _header in columns
+        ]
+        for row in shown
+    ]
+    headers = [_(header) for _key, header in columns]
+    widths = _one_line_widths(columns, headers, cells, shorten, console.width) if shorten else {}
+    cut = dict(shorten)
     table = Table(title=title, title_justify="left", highlight=False)
-    for key, header in columns:
+    for (key, _header), header in zip(columns, headers, strict=True):
         numeric = key.endswith("days") or key in {"signed", "count"}
         table.add_column(
-            _(header),
+            header,
             justify="right" if numeric else "left",
-            overflow="fold",
-            no_wrap=key in _IDENTIFIERS,  # keys and dates stay on one line
+            overflow="ellipsis" if key in cut else "fold",
+            # Keys and dates stay on one line; words (a status in Indonesian) may wrap.
+            no_wrap=(key in _IDENTIFIERS and key not in words) or key in cut,
+            width=widths.get(key),
         )
-    for row in shown:
-        table.add_row(*(_escape(visible(_shown(key, row.get(key)))) for key, _header in columns))
+    for line in cells:
+        table.add_row(
+            *(
+                _escape(_cut(text, widths[key], cut[key]) if key in widths else text)
+                for (key, _header), text in zip(columns, line, strict=True)
+            )
+        )
     console.print(table)
     if rest:
         more = ngettext("… and {count} more", "… and {count} more", rest).format(count=rest)
         console.print(f"{more} {more_hint}".rstrip(), highlight=False)
     return len(shown) + rest
+
+
+_NARROWEST = 8  # a column cut with "…" keeps at least this many columns of text
+
+
+def _one_line_widths(
+    columns: Sequence[Column],
+    headers: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    shorten: Sequence[Shortened],
+    width: int,
+) -> dict[str, int]:
+    """The width of each column in `shorten` for a table of `width` whose rows are one line.
+
+    The other columns keep their whole text. The room left is shared: the first column in
+    `shorten` gives up width first, down to a third of the room (at least `_NARROWEST`),
+    then the next; a wider terminal gives the room back in the reverse order. A terminal too
+    narrow even for that (under ~56 columns for `ks pending`) leaves the rest to Rich.
+    """
+    from rich.cells import cell_len
+
+    natural = {
+        key: max([cell_len(header), *(cell_len(line[i]) for line in cells)])
+        for i, ((key, _h), header) in enumerate(zip(columns, headers, strict=True))
+    }
+    cut = [key for key, _where in shorten]
+    # Rich's default box: a rule at each edge and between columns, a space either side of a cell.
+    room = width - (3 * len(columns) + 1) - sum(w for k, w in natural.items() if k not in cut)
+    widths = {key: natural[key] for key in cut}
+    excess = sum(widths.values()) - room
+    for floor in (max(_NARROWEST, room // 3), _NARROWEST):
+        for key in cut:
+            give = min(max(excess, 0), max(widths[key] - floor, 0))
+            widths[key] -= give
+            excess -= give
+    return widths
+
+
+def _cut(text: str, width: int, where: Literal["end", "middle"]) -> str:
+    """`text` in at most `width` terminal columns, what is left out marked by one "…"."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
+        return text
+    if where == "end":
+        return _take(text, width - 1) + "…"
+    tail = _take(text[::-1], (width - 1) // 2)[::-1]
+    return _take(text, width - 1 - cell_len(tail)) + "…" + tail
+
+
+def _take(text: str, width: int) -> str:
+    """The longest start of `text` that fits in `width` terminal columns."""
+    from rich.cells import cell_len
+
+    taken = 0
+    for end, character in enumerate(text):
+        taken += cell_len(character)
+        if taken > width:
+            return text[:end]
+    return text
 
 
 def _shown(key: str, value: Any) -> str:
@@ -222,6 +322,90 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def local_minute(timestamp: str) -> str:
+    """A UTC timestamp from the ledger as local time to the minute, "2026-12-02 14:38" ($TZ).
+
+    A timestamp that cannot be read (a ledger edited by hand) is shown as it is.
+    """
+    moment = _moment(timestamp)
+    return timestamp if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def local_day(timestamp: str) -> date | None:
+    """The local day of a UTC timestamp from the ledger; None if it cannot be read."""
+    moment = _moment(timestamp)
+    return None if moment is None else moment.astimezone().date()
+
+
+def _moment(timestamp: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+Line = tuple[str, int]  # a line of text, and how far its continuation lines are indented
+
+
+def write_lines(lines: Iterable[Line], out: TextIO | None = None) -> None:
+    """Lines of text, ledger text in them shown visibly.
+
+    On a terminal a line too long is wrapped at spaces to the terminal's width, its
+    continuation indented by the line's hanging indent. In a pipe, each line is written
+    whole: a pipe has no width, and `grep` must find a party's name on one line.
+    """
+    out = out or sys.stdout
+    width = terminal_width() if on_terminal(out) else None
+    for text, hang in lines:
+        shown = visible(text)
+        out.write("\n".join(wrap(shown, width, hang)) if width else shown)
+        out.write("\n")
+
+
+def wrap(text: str, width: int, hang: int) -> list[str]:
+    """`text` cut at spaces into lines of at most `width` terminal columns, the lines after
+    the first indented by `hang` spaces; a word longer than a line is cut where it ends."""
+    hang = min(hang, width // 2)  # a narrow terminal still leaves room for the text
+    start = len(text) - len(text.lstrip(" "))
+    lines: list[str] = []
+    line, used = text[:start], start
+    for word in text[start:].split(" "):  # "" between two spaces keeps them both
+        size = cell_width(word)
+        if used > start:  # the line has a word already
+            if used + 1 + size <= width:
+                line, used = f"{line} {word}", used + 1 + size
+                continue
+            lines.append(line.rstrip(" "))
+            line, used, start = " " * hang, hang, hang
+        while used + size > width:  # a word longer than a line: cut, as a terminal would
+            taken = _fitting(word, width - used) or 1
+            lines.append(line + word[:taken])
+            word, size = word[taken:], cell_width(word[taken:])
+            line, used, start = " " * hang, hang, hang
+        line, used = line + word, used + size
+    lines.append(line)
+    return lines
+
+
+def _fitting(text: str, width: int) -> int:
+    """How many characters from the start of `text` fit in `width` terminal columns."""
+    used = 0
+    for count, character in enumerate(text):
+        used += cell_width(character)
+        if used > width:
+            return count
+    return len(text)
+
+
+def cell_width(text: str) -> int:
+    """How many terminal columns `text` takes: East Asian wide characters two, marks none."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
 
 
 def say(text: str) -> None:

@@ -369,7 +369,12 @@ def list_command(
                 ],
             )
         else:
-            render.write_table((_flat(r) for r in rows), LIST_COLUMNS, empty=_("no agreements"))
+            render.write_table(
+                (_flat(r) for r in rows),
+                LIST_COLUMNS,
+                empty=_("no agreements"),
+                words={"status": lifecycle.status_word},
+            )
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:
@@ -427,81 +432,104 @@ def show(
 
 
 def _print_detail(detail: dict[str, Any]) -> None:
-    """One agreement as indented text: it fits any terminal width and reads the same in a pipe.
+    """One agreement as indented text, in the interface language (`--format json` is for
+    programs): labels, dates and the status in words.
 
-    Labels and dates are in the interface language (`--format json` is for programs). Each
-    line is shown visibly: a value with a newline or an ESC sequence (a ledger edited by
-    hand) stays on its own line and cannot steer the terminal.
+    On a terminal a long line (a party's name, a handover's note) is wrapped at spaces to
+    the terminal's width with a hanging indent; in a pipe each item stays one line, for
+    grep. Each line is shown visibly: a value with a newline or an ESC sequence (a ledger
+    edited by hand) stays on its own line and cannot steer the terminal.
     """
-    from kerjasama_cli import render
+    from kerjasama_cli import lifecycle, render
 
     agreed = (
         _("agreed:  {date} in {place}").format(date=_day(detail["date"]), place=detail["place"])
         if detail["place"]
         else _("agreed:  {date}").format(date=_day(detail["date"]))
     )
-    lines = [
-        f"{detail['key']}  {detail['title']}",
-        "  " + _("status:  {status}").format(status=detail["status"]),
-        "  " + agreed,
+    # (text, hanging indent): a fact's continuation is indented two more than the fact,
+    # a title's and a party's start under the title or the name.
+    lines: list[tuple[str, int]] = [
+        (f"{detail['key']}  {detail['title']}", len(detail["key"]) + 2),
+        (
+            "  " + _("status:  {status}").format(status=lifecycle.status_word(detail["status"])),
+            4,
+        ),
+        ("  " + agreed, 4),
     ]
     if detail.get("withdrawn"):
         w = detail["withdrawn"]
+        recorded = render.local_day(w["recorded_at"])
         lines.insert(
             2,
-            "  "
-            + _(
-                "withdrawn: {reason} (entry {entry}, recorded {date} by {who}); it counts nowhere"
-            ).format(
-                reason=w["reason"],
-                entry=w["entry"],
-                date=_day(w["recorded_at"][:10]),
-                who=w["recorded_by"],
+            (
+                "  "
+                + _(
+                    "withdrawn: {reason} (entry {entry}, recorded {date} by {who}); "
+                    "it counts nowhere"
+                ).format(
+                    reason=w["reason"],
+                    entry=w["entry"],
+                    date=format_date(recorded) if recorded else w["recorded_at"],
+                    who=w["recorded_by"],
+                ),
+                4,
             ),
         )
     if detail.get("in_force_since"):
-        lines.append("  " + _("in force since {date}").format(date=_day(detail["in_force_since"])))
+        lines.append(
+            ("  " + _("in force since {date}").format(date=_day(detail["in_force_since"])), 4)
+        )
     term = _term(detail)
     if term:
-        lines.append("  " + _("term:    {term}").format(term=term))
+        lines.append(("  " + _("term:    {term}").format(term=term), 4))
     if detail.get("terminated_on"):
-        lines.append("  " + _("terminated on {date}").format(date=_day(detail["terminated_on"])))
+        lines.append(
+            ("  " + _("terminated on {date}").format(date=_day(detail["terminated_on"])), 4)
+        )
     if detail["parent"]:
-        lines.append("  " + _("parent:  {key}").format(key=detail["parent"]))
+        lines.append(("  " + _("parent:  {key}").format(key=detail["parent"]), 4))
     if detail.get("renews"):
-        lines.append("  " + _("renews:  {key}").format(key=detail["renews"]))
+        lines.append(("  " + _("renews:  {key}").format(key=detail["renews"]), 4))
     if detail.get("renewed_by"):
-        lines.append("  " + _("renewed by {keys}").format(keys=", ".join(detail["renewed_by"])))
-    lines.append(_("parties:"))
+        renewed = ", ".join(detail["renewed_by"])
+        lines.append(("  " + _("renewed by {keys}").format(keys=renewed), 4))
+    lines.append((_("parties:"), 2))
     for number, side in enumerate(detail["parties"], start=1):
-        lines.append(f"  {number}. {side['party']}")
+        numbered = f"  {number}. "
+        lines.append((numbered + side["party"], len(numbered)))
         facts = []
         if side["number"]:
             facts.append(_("number {number}").format(number=side["number"]))
         facts.append(_signed(side))
-        lines.append("     " + "; ".join(facts))
+        lines.append(("     " + "; ".join(facts), 7))
     if detail["handovers"]:
-        lines.append(_("handovers:"))
+        lines.append((_("handovers:"), 2))
         for item in detail["handovers"]:
             handed = (
                 _("{date} to {to} in {place}") if item["place"] else _("{date} to {to}")
             ).format(date=_day(item["date"]), to=item["to"], place=item["place"])
             note = f" ({item['note']})" if item["note"] else ""
-            lines.append(f"  {handed}{note}")
+            lines.append((f"  {handed}{note}", 4))
     if detail["children"]:
-        lines.append(_("implemented or amended by:"))
-        lines.extend(f"  {c['key']}  {c['title']}" for c in detail["children"])
+        lines.append((_("implemented or amended by:"), 2))
+        lines.extend((f"  {c['key']}  {c['title']}", len(c["key"]) + 4) for c in detail["children"])
     if detail.get("activities"):
-        lines.append(_("activities:"))
-        lines.extend(f"  {_day(a['date'])}  {a['description']}" for a in detail["activities"])
+        lines.append((_("activities:"), 2))
+        for a in detail["activities"]:
+            day = _day(a["date"])
+            lines.append((f"  {day}  {a['description']}", len(day) + 4))
     if detail.get("evaluation"):
         e = detail["evaluation"]
         lines.append(
-            _("latest evaluation ({date}): {recommendation}; {finding}").format(
-                date=_day(e["date"]), recommendation=e["recommendation"], finding=e["finding"]
+            (
+                _("latest evaluation ({date}): {recommendation}; {finding}").format(
+                    date=_day(e["date"]), recommendation=e["recommendation"], finding=e["finding"]
+                ),
+                2,
             )
         )
-    print("\n".join(render.visible(line) for line in lines))
+    render.write_lines(lines)
 
 
 def _signed(side: dict[str, Any]) -> str:

@@ -13,17 +13,43 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from kerjasama_cli.cli.completion import complete_province
 from kerjasama_cli.i18n import _, format_date
 
 if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext
+    from typer._click.formatting import HelpFormatter
+
     from kerjasama_cli.ledger import Actor
     from kerjasama_cli.queries import Sql
 
 T = TypeVar("T")
+
+
+class Group(TyperGroup):
+    """A command group whose --help lists each command's whole first sentence.
+
+    Click cuts a summary that does not fit beside the command's name on one line ("List
+    the signatures still..."); here it is wrapped to the terminal's width instead, so no
+    terminal width and no translation cuts it.
+    """
+
+    def format_commands(self, ctx: "ClickContext", formatter: "HelpFormatter") -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=sys.maxsize)))
+        if rows:
+            with formatter.section(_("Commands")):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="ks",
+    cls=Group,
     help=(
         "A ledger of cooperation agreements (Kesepakatan Bersama and Perjanjian Kerja Sama) "
         "between Indonesian regional governments: who has signed, what is still waiting, "
@@ -278,3 +304,5 @@ def _say_created(path: Path) -> None:
 for _module in ("agreements", "pending", "lifecycle_cmd", "history", "report_cmd", "parties",
                 "regions_cmd", "db_cmd"):  # fmt: skip
     import_module(f"kerjasama_cli.cli.{_module}")
+for _group in app.registered_groups:  # ks db, ks party, ks activity: listed the same way
+    _group.cls = Group

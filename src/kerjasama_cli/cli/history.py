@@ -2,6 +2,7 @@
 
 import json
 import sys
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -35,7 +36,7 @@ class LogFormat(StrEnum):
 
 LOG_COLUMNS = [
     ("seq", N_("Entry")),
-    ("recorded_at", N_("Recorded (UTC)")),
+    ("recorded_at", N_("Recorded ({zone})")),  # the local time zone's name: WIB, UTC
     ("recorded_by", N_("By")),
     ("summary", N_("What")),
 ]
@@ -52,7 +53,11 @@ def log_command(
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", metavar="DATE", help="Only entries recorded on or after DATE."),
+        typer.Option(
+            "--since",
+            metavar="DATE",
+            help="Only entries recorded on or after DATE (a day in local time).",
+        ),
     ] = None,
     fmt: Annotated[
         LogFormat,
@@ -63,7 +68,8 @@ def log_command(
 ) -> None:
     """Show the history of every change.
 
-    Every change in order: when it was recorded (UTC), by whom, and what it recorded.
+    Every change in order: when it was recorded (in local time, to the minute; --format
+    json gives the exact time in UTC), by whom, and what it recorded.
 
     Voided entries stay and say which entry voided them.
 
@@ -77,25 +83,40 @@ def log_command(
 
     day = parse_date_option("--since", since)
     with reading(ctx) as sql:
-        rows = queries.log_entries(sql, key, day)
+        rows = queries.log_entries(sql, key, _local_midnight(day) if day else None)
         if fmt is LogFormat.json:
             render.write_json_array(rows)
         else:
+            # The header names the time zone, so it is translated here (write_table finds
+            # no translation of the result and keeps it).
+            zone = datetime.now().astimezone().tzname() or _("local time")
+            columns = [(k, _(h).format(zone=zone)) for k, h in LOG_COLUMNS]
             render.write_table(
-                (_marked(r) for r in rows),
-                LOG_COLUMNS,
+                (_for_people(r) for r in rows),
+                columns,
                 empty=_("no entries"),
                 title=_("Ledger history"),
             )
 
 
-def _marked(row: dict[str, Any]) -> dict[str, Any]:
+def _local_midnight(day: date) -> datetime:
+    """The start of `day` in local time, as the UTC time the ledger records (naive, so that
+    its ISO form is a prefix of the ledger's `2026-12-02T13:39:53.085852Z` and compares as
+    text). `--since` is a day as `ks log` shows days: local."""
+    start = datetime.combine(day, time()).astimezone()
+    return start.astimezone(UTC).replace(tzinfo=None)
+
+
+def _for_people(row: dict[str, Any]) -> dict[str, Any]:
+    """An entry as the table shows it: local time to the minute, and what voided it."""
+    from kerjasama_cli.render import local_minute
+
+    shown = {**row, "recorded_at": local_minute(row["recorded_at"])}
     if row["voided_by"] is not None:
-        marked = _("{summary} [voided by entry {seq}]").format(
+        shown["summary"] = _("{summary} [voided by entry {seq}]").format(
             summary=row["summary"], seq=row["voided_by"]
         )
-        return {**row, "summary": marked}
-    return row
+    return shown
 
 
 @app.command("void")

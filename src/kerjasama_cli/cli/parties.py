@@ -1,6 +1,6 @@
 """`ks party add|list`: agencies (perangkat daerah) and third parties that sign agreements."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from kerjasama_cli.cli.app import (
 )
 from kerjasama_cli.i18n import N_, _
 
+if TYPE_CHECKING:
+    from kerjasama_cli.regions import Regions
+
 party_app = typer.Typer(
     help="Register and list parties. A region's government is a party without registering: "
     "refer to it by the region (jatim, Kota Samarinda, 64.72).",
@@ -24,10 +27,29 @@ app.add_typer(party_app, name="party")
 COLUMNS = [
     ("name", N_("Party")),
     ("kind", N_("Kind")),
-    ("region", N_("Region")),
+    ("region_name", N_("Region")),
     ("aliases", N_("Aliases")),
     ("signatory_title", N_("Signed by")),
 ]
+
+# CSV keeps the columns scripts already read, the region's code among them; its name is last.
+CSV_COLUMNS = [
+    (key, key)
+    for key in (
+        "id", "name", "kind", "region", "aliases", "signatory_title", "province", "region_name",
+    )
+]  # fmt: skip
+
+
+def _region_name(table: "Regions", code: str | None) -> str | None:
+    """A region as people name it, "Provinsi Jawa Timur" or "Kota Surabaya"; a code the
+    shipped table does not know (a ledger from a newer table) is shown as it is."""
+    if code is None:
+        return None
+    region = table.by_code.get(code)
+    if region is None:
+        return code
+    return f"Provinsi {region.name}" if region.level == "provinsi" else region.name
 
 
 @party_app.command("add")
@@ -113,7 +135,9 @@ def list_command(
 ) -> None:
     """List recorded parties.
 
-    A region's government appears once it has been used in an agreement.
+    A region's government appears once it has been used in an agreement. The table names
+    each party's region; --format json and csv give its code (region) and its name
+    (region_name).
 
     Examples:
 
@@ -129,10 +153,13 @@ def list_command(
     with reading(ctx) as sql:
         from kerjasama_cli import queries
 
-        rows = queries.list_parties(sql, region_code, province_code)
+        rows = (
+            {**row, "region_name": _region_name(table, row["region"])}
+            for row in queries.list_parties(sql, region_code, province_code)
+        )
         if fmt is Format.json:
             render.write_json_array(rows)
         elif fmt is Format.csv:
-            render.write_csv(rows, [("id", ""), *COLUMNS, ("province", "")])
+            render.write_csv(rows, CSV_COLUMNS)
         else:
             render.write_table(rows, COLUMNS, empty=_("no parties recorded"))

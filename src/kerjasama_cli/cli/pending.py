@@ -1,7 +1,7 @@
 """`ks pending`: every side of an agreement still waiting for a signature, longest wait first."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -31,6 +31,10 @@ CSV_COLUMNS = [
     for key in ("agreement", "kind", "title", "party", "province", "waiting_since", "waiting_days")
 ]
 TERMINAL_ROWS = 50
+# On a terminal each wait is one line: the title gives up width first, then the party, whose
+# name is cut in the middle so that its region (at the end) still shows. Never the key or
+# the days.
+SHORTENED: list[tuple[str, Literal["end", "middle"]]] = [("title", "end"), ("party", "middle")]
 
 
 @app.command("pending")
@@ -109,4 +113,5 @@ def pending_command(
                 title=_("Waiting for signature as of {date}").format(date=format_date(day)),
                 empty=_("nothing is waiting for a signature"),
                 more_hint=_("(--all shows every row)"),
+                shorten=SHORTENED,
             )
