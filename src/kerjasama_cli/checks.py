@@ -17,58 +17,68 @@ from kerjasama_cli.i18n import _, format_date, ngettext
 def run(
     path: Path, as_of: date, max_wait: int, expiring_within: int, full: bool = False
 ) -> list[dict[str, Any]]:
-    """Every problem found, each a dict with `kind` and a one-line `message`."""
-    problems: list[dict[str, Any]] = []
+    """Every problem found, each a dict with `kind` and a one-line `message`: the ledger's
+    own (`ks verify`), then what it records (`follow_up`)."""
     report = verify.verify(path, replay=full)
-    problems += [
+    problems = [
         {"kind": "ledger", "message": _("ledger: {problem}").format(problem=p)}
         for p in report.problems
     ]
     with db.reader(path) as conn:
-        sql = queries.sqlite_sql(conn)
-        for row in queries.pending(sql, as_of, older_than=max_wait):
+        problems += follow_up(queries.sqlite_sql(conn), as_of, max_wait, expiring_within)
+    return problems
+
+
+def follow_up(
+    sql: queries.Sql, as_of: date, max_wait: int, expiring_within: int
+) -> list[dict[str, Any]]:
+    """What the ledger records that needs following up, on either engine: sides waiting
+    longer than `max_wait` days, terms ending within `expiring_within` days, and terms that
+    ended in the last year without a renewal."""
+    problems: list[dict[str, Any]] = []
+    for row in queries.pending(sql, as_of, older_than=max_wait):
+        problems.append(
+            {
+                "kind": "waiting",
+                "agreement": row["agreement"],
+                "party": row["party"],
+                "days": row["waiting_days"],
+                "message": ngettext(
+                    "waiting: {key} for {party}, {days} day since {day}",
+                    "waiting: {key} for {party}, {days} days since {day}",
+                    row["waiting_days"],
+                ).format(
+                    key=row["agreement"],
+                    party=row["party"],
+                    days=row["waiting_days"],
+                    day=_day(row["waiting_since"]),
+                ),
+            }
+        )
+    for row in lifecycle.expiring(sql, as_of, expiring_within):
+        problems.append(
+            {
+                "kind": "expiring",
+                "agreement": row["key"],
+                "days": row["days_left"],
+                "message": ngettext(
+                    "expiring: {key} ends on {day}, in {days} day",
+                    "expiring: {key} ends on {day}, in {days} days",
+                    row["days_left"],
+                ).format(key=row["key"], day=_day(row["ends_on"]), days=row["days_left"]),
+            }
+        )
+    for row in lifecycle.ended(sql, as_of, as_of - timedelta(365)):
+        if not row["renewed"]:
             problems.append(
                 {
-                    "kind": "waiting",
-                    "agreement": row["agreement"],
-                    "party": row["party"],
-                    "days": row["waiting_days"],
-                    "message": ngettext(
-                        "waiting: {key} for {party}, {days} day since {day}",
-                        "waiting: {key} for {party}, {days} days since {day}",
-                        row["waiting_days"],
-                    ).format(
-                        key=row["agreement"],
-                        party=row["party"],
-                        days=row["waiting_days"],
-                        day=_day(row["waiting_since"]),
+                    "kind": "lapsed",
+                    "agreement": row["key"],
+                    "message": _("lapsed: {key} ended on {day} and has not been renewed").format(
+                        key=row["key"], day=_day(row["ends_on"])
                     ),
                 }
             )
-        for row in lifecycle.expiring(sql, as_of, expiring_within):
-            problems.append(
-                {
-                    "kind": "expiring",
-                    "agreement": row["key"],
-                    "days": row["days_left"],
-                    "message": ngettext(
-                        "expiring: {key} ends on {day}, in {days} day",
-                        "expiring: {key} ends on {day}, in {days} days",
-                        row["days_left"],
-                    ).format(key=row["key"], day=_day(row["ends_on"]), days=row["days_left"]),
-                }
-            )
-        for row in lifecycle.ended(sql, as_of, as_of - timedelta(365)):
-            if not row["renewed"]:
-                problems.append(
-                    {
-                        "kind": "lapsed",
-                        "agreement": row["key"],
-                        "message": _(
-                            "lapsed: {key} ended on {day} and has not been renewed"
-                        ).format(key=row["key"], day=_day(row["ends_on"])),
-                    }
-                )
     return problems
 
 

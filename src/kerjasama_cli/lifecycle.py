@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import cache
 from itertools import groupby
 from typing import Any
 
-from kerjasama_cli import regions
+from kerjasama_cli import dialect, regions
 from kerjasama_cli.errors import InvalidInput
 from kerjasama_cli.i18n import N_, _, format_date
 from kerjasama_cli.queries import (
@@ -26,6 +27,7 @@ from kerjasama_cli.queries import (
     first,
     handovers,
     sides,
+    where,
 )
 
 STATUSES = ("awaiting-signatures", "in-force", "expiring", "expired", "terminated", "superseded")
@@ -57,14 +59,15 @@ _SIGNED_SIDE = (
     "AND s.party_id = ap.party_id AND s.signed_on <= :as_of AND " + NOT_VOIDED.format("s") + ")"
 )
 
-# {where} filters `agreement a`; the parameters are :as_of and :warn_until. The unary + in
-# min(+n.key) keeps SQLite on the renews_id index: with statistics it would otherwise walk
-# the whole key index for every agreement.
+# {where} filters `agreement a`; the parameters are :as_of and :warn_until. The first
+# renewal's key is read {unindexed_key} (SQLite's +n.key) to keep SQLite on the renews_id
+# index: with statistics it would otherwise walk the whole key index for every agreement.
 # `base` is MATERIALIZED because SQLite would otherwise flatten it and copy each correlated
 # subquery into every place the CASE expressions mention its column (ten times for
 # `unsigned`): computed once per agreement, a report on a million agreements is 2-3x faster.
 # The term's end: the end date if given, else N years from the start (or from the last
-# signature) less a day. date(...) is SQLite's; PostgreSQL will need its own expression here.
+# signature) less a day, {term_end} as the engine writes it (see dialect.term_end).
+# `state_sql` fills in the pieces for an engine.
 STATE_SQL = f"""
 WITH base AS MATERIALIZED (
   SELECT a.id, a.key, a.kind, a.year, a.seq, a.title, a.agreed_on, a.place,
@@ -80,7 +83,7 @@ WITH base AS MATERIALIZED (
     (SELECT min(t.terminated_on) FROM termination t
        WHERE t.agreement_id = a.id AND t.terminated_on <= :as_of
          AND {NOT_VOIDED.format("t")}) AS terminated_on,
-    (SELECT min(+n.key) FROM agreement n
+    (SELECT min({{unindexed_key}}) FROM agreement n
        WHERE n.renews_id = a.id AND n.agreed_on <= :as_of AND {NOT_VOIDED.format("n")}
          AND NOT EXISTS (SELECT 1 FROM agreement_party ap
                          WHERE ap.agreement_id = n.id AND NOT {_SIGNED_SIDE})
@@ -95,7 +98,7 @@ WITH base AS MATERIALIZED (
     CASE
       WHEN end_on IS NOT NULL THEN end_on
       WHEN term_years IS NOT NULL AND unsigned = 0 THEN
-        date(COALESCE(start_on, last_signed), '+' || term_years || ' years', '-1 day')
+        {{term_end}}
     END AS ends_on
   FROM base
 )
@@ -110,6 +113,17 @@ SELECT term.*,
   END AS status
 FROM term
 """
+
+
+@cache
+def state_sql(engine: dialect.Dialect, filters: str) -> str:
+    """STATE_SQL for one engine, its agreements filtered by `filters` (on `agreement a`)."""
+    return STATE_SQL.format(
+        where=filters,
+        unindexed_key=engine.unindexed("n.key"),
+        term_end=engine.term_end("COALESCE(start_on, last_signed)", "term_years"),
+    )
+
 
 IN_PROVINCE = (
     "EXISTS (SELECT 1 FROM agreement_party ap2 JOIN party p2 ON p2.id = ap2.party_id "
@@ -157,12 +171,18 @@ def _text(value: Any) -> str | None:
 
 
 def _rows(sql: Sql, text: str, **params: Any) -> Iterator[dict[str, Any]]:
-    """Rows as dicts, from a sqlite3 cursor or a SQLAlchemy result alike."""
+    """Rows as dicts, from a sqlite3 or psycopg cursor or a SQLAlchemy result alike, with
+    dates as ISO text on either engine (as SQLite stores them)."""
     cursor: Any = sql(text, **params)
     if hasattr(cursor, "keys"):
         names = list(cursor.keys())
     else:
         names = [column[0] for column in cursor.description]
+    engine = dialect.of(sql)
+    if engine.returns_dates:
+        for row in cursor:
+            yield dict(zip(names, engine.text_values(row), strict=True))
+        return
     for row in cursor:
         yield dict(zip(names, row, strict=True))
 
@@ -173,7 +193,7 @@ class NotYetAgreed(InvalidInput):
 
 def agreement_state(sql: Sql, agreement_id: int, as_of: date) -> dict[str, Any]:
     """One agreement's computed state (withdrawn or not: the caller chose it by its id)."""
-    text = STATE_SQL.format(where="a.id = :id")
+    text = state_sql(dialect.of(sql), "a.id = :id")
     row = next(_rows(sql, text, id=agreement_id, **state_params(as_of)), None)
     if row is None:
         found = first(sql("SELECT key, agreed_on FROM agreement WHERE id = :id", id=agreement_id))
@@ -285,13 +305,13 @@ def list_agreements(
     text = (
         "SELECT st.*, p.name AS party, p.region_code, ap.number, s.signed_on, s.signatory, "
         "s.title AS signatory_title, s.place AS signed_place "
-        f"FROM ({STATE_SQL.format(where=_where(province_code, kind))}) AS st "
+        f"FROM ({state_sql(dialect.of(sql), _where(province_code, kind))}) AS st "
         "JOIN agreement_party ap ON ap.agreement_id = st.id "
         "JOIN party p ON p.id = ap.party_id "
         "LEFT JOIN signature s ON s.agreement_id = ap.agreement_id AND s.party_id = ap.party_id "
         f"AND s.signed_on <= :as_of AND {NOT_VOIDED.format('s')} "
-        "WHERE (:status IS NULL OR st.status = :status) "
-        "ORDER BY st.kind, st.year, st.seq, ap.position"
+        + where(None if status_filter is None else "st.status = :status")
+        + "ORDER BY st.kind, st.year, st.seq, ap.position"
     )
     rows = _rows(
         sql, text, province=province_code, kind=kind, status=status_filter, **state_params(as_of)
@@ -328,7 +348,7 @@ def states(
 
     One pass over the ledger, for callers that need several views of it (`ks report`).
     """
-    text = STATE_SQL.format(where=_where(province_code, None))
+    text = state_sql(dialect.of(sql), _where(province_code, None))
     return _rows(sql, text, province=province_code, **state_params(as_of, warn_days))
 
 
@@ -361,9 +381,9 @@ def expiring(
     sql: Sql, as_of: date, within: int = WARNING_DAYS, province_code: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """In-force agreements whose term ends within `within` days of `as_of`, soonest first."""
-    where = _where(province_code, None) + _WITH_A_TERM
+    terms = _where(province_code, None) + _WITH_A_TERM
     text = (
-        f"SELECT * FROM ({STATE_SQL.format(where=where)}) AS st "
+        f"SELECT * FROM ({state_sql(dialect.of(sql), terms)}) AS st "
         "WHERE st.status IN ('in-force', 'expiring') AND st.ends_on >= :as_of "
         "AND st.ends_on <= :until ORDER BY st.ends_on, st.key"
     )
@@ -379,11 +399,11 @@ def ended(
 
     Each carries `renewed`: whether any agreement renews it (signed or not).
     """
-    where = _where(province_code, None) + _WITH_A_TERM
+    terms = _where(province_code, None) + _WITH_A_TERM
     text = (
         "SELECT st.*, EXISTS (SELECT 1 FROM agreement r WHERE r.renews_id = st.id "
         f"AND {NOT_VOIDED.format('r')}) AS renewed "
-        f"FROM ({STATE_SQL.format(where=where)}) AS st "
+        f"FROM ({state_sql(dialect.of(sql), terms)}) AS st "
         "WHERE st.status = 'expired' AND st.ends_on >= :since ORDER BY st.ends_on, st.key"
     )
     params = state_params(as_of)
@@ -398,7 +418,7 @@ def idle(
     text = (
         "SELECT * FROM (SELECT st.*, "
         "COALESCE(st.last_activity, st.start_on, st.last_signed) AS idle_since "
-        f"FROM ({STATE_SQL.format(where=_where(province_code, None))}) AS st "
+        f"FROM ({state_sql(dialect.of(sql), _where(province_code, None))}) AS st "
         "WHERE st.status IN ('in-force', 'expiring')) AS i "
         "WHERE i.idle_since < :cutoff ORDER BY i.idle_since, i.key"
     )
@@ -415,10 +435,13 @@ def activities(
     rows = sql(
         "SELECT x.entry_seq, a.key, x.held_on, x.description, p.name FROM activity x "
         "JOIN agreement a ON a.id = x.agreement_id LEFT JOIN party p ON p.id = x.party_id "
-        f"WHERE x.held_on <= :as_of AND {NOT_VOIDED.format('x')} "
-        f"AND (x.agreement_id = :id OR (:id IS NULL AND {NOT_VOIDED.format('a')})) "
-        f"AND (:province IS NULL OR {IN_PROVINCE}) "
-        "ORDER BY x.held_on, x.id",
+        + where(
+            "x.held_on <= :as_of",
+            NOT_VOIDED.format("x"),
+            NOT_VOIDED.format("a") if agreement_id is None else "x.agreement_id = :id",
+            None if province_code is None else IN_PROVINCE,
+        )
+        + "ORDER BY x.held_on, x.id",
         id=agreement_id,
         province=province_code,
         as_of=as_of.isoformat(),

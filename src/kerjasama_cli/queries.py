@@ -1,8 +1,10 @@
 """Read-side queries: references, pending signatures, agreement details and lists.
 
 Every query is plain SQL with `:name` parameters, run through a `Sql` callable, so the same
-text serves the standard library's sqlite3 on the read path (fast start-up, no ORM objects)
-and a SQLAlchemy connection inside write transactions (and PostgreSQL later).
+text serves the standard library's sqlite3 on the read path (fast start-up, no ORM objects),
+a SQLAlchemy connection inside write transactions, and psycopg on PostgreSQL. Each statement
+is written once, in SQL both engines accept; its filters are built in code (`where`), and the
+few pieces the engines write differently come from `dialect.of(sql)`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from kerjasama_cli import dialect
 from kerjasama_cli import regions as regions_mod
 from kerjasama_cli.errors import Ambiguous, Damaged, InvalidInput, NotFound, either
 from kerjasama_cli.i18n import N_, _, format_date
@@ -74,6 +77,16 @@ def pyformat(text: str) -> str:
 
 def first(rows: Iterable[Row]) -> Row | None:
     return next(iter(rows), None)
+
+
+def where(*clauses: str | None) -> str:
+    """A WHERE clause of the filters given (None for a filter not asked for), or nothing.
+
+    Filters are chosen here rather than written `(:p IS NULL OR ...)`: PostgreSQL cannot
+    type a parameter that is only compared with NULL, and a filter left out costs nothing.
+    """
+    given = [c for c in clauses if c is not None]
+    return f"WHERE {' AND '.join(given)} " if given else ""
 
 
 def normalize(reference: str) -> str:
@@ -261,11 +274,13 @@ def list_parties(
     for party_id, alias in sql("SELECT party_id, alias FROM party_alias ORDER BY alias_key"):
         aliases.setdefault(party_id, []).append(alias)
     rows = sql(
-        "SELECT p.id, p.name, p.kind, p.region_code, p.signatory_title "
-        "FROM party p "
-        "WHERE (:region IS NULL OR p.region_code = :region) "
-        "AND (:province IS NULL OR substr(p.region_code, 1, 2) = :province) "
-        "ORDER BY p.region_code, p.kind, p.name_key",
+        "SELECT p.id, p.name, p.kind, p.region_code, p.signatory_title FROM party p "
+        + where(
+            None if region_code is None else "p.region_code = :region",
+            None if province_code is None else "substr(p.region_code, 1, 2) = :province",
+        )
+        # NULLS FIRST: as SQLite sorts them; PostgreSQL would put the parties of no region last.
+        + "ORDER BY p.region_code NULLS FIRST, p.kind, p.name_key",
         region=region_code,
         province=province_code,
     )
@@ -466,8 +481,7 @@ SELECT key, kind, title, party, region_code, since FROM (
   CROSS JOIN agreement a
   WHERE ap.party_id = p.id AND a.id = ap.agreement_id
     AND {{party_filter}}
-    AND a.agreed_on <= :as_of
-    AND (:kind IS NULL OR a.kind = :kind)
+    AND a.agreed_on <= :as_of{{kind_filter}}
     AND {NOT_VOIDED.format("a")}
     AND NOT EXISTS (
       SELECT 1 FROM termination t WHERE t.agreement_id = a.id AND t.terminated_on <= :as_of
@@ -487,17 +501,27 @@ _PARTY_FILTERS = {
 }
 
 
-def pending_sql(as_of: date, by: str, older_than: int | None, today: date | None = None) -> str:
+def pending_sql(
+    as_of: date,
+    by: str,
+    older_than: int | None,
+    today: date | None = None,
+    *,
+    kind: bool = False,
+) -> str:
     """The pending query for one filter, without the terms that cannot exclude anything.
 
     No signature is dated after the day it was recorded, so for an as-of date of today or
     later the date check on signatures is dropped: the index alone then answers NOT EXISTS.
     Without --older-than the wait filter is dropped too (it would run the handover
-    subquery a second time per row).
+    subquery a second time per row); without --kind, the kind filter. The text is the same
+    on both engines: CROSS JOIN with the join terms in WHERE is standard SQL, which
+    PostgreSQL's planner reorders freely and SQLite keeps in the order written.
     """
     as_of_is_past = as_of < (today or date.today())
     return PENDING_SQL.format(
         party_filter=_PARTY_FILTERS[by],
+        kind_filter="\n    AND a.kind = :kind" if kind else "",
         signed_by_then="\n        AND s.signed_on <= :as_of" if as_of_is_past else "",
         wait_filter="\nWHERE since <= :cutoff" if older_than is not None else "",
     )
@@ -517,7 +541,7 @@ def pending(
     by = "party" if party_id is not None else "province" if province_code is not None else "all"
     cutoff = as_of.toordinal() - (older_than + 1 if older_than is not None else 0)
     rows = sql(
-        pending_sql(as_of, by, older_than),
+        pending_sql(as_of, by, older_than, kind=kind is not None),
         as_of=as_of.isoformat(),
         kind=kind,
         province=province_code,
@@ -549,9 +573,12 @@ def log_entries(
     wanted = find_agreement(sql, key, withdrawn=True).key if key else None
     rows = sql(
         "SELECT e.seq, e.recorded_at, e.recorded_by, e.action, e.agreement_key, e.payload, "
-        "e.hash, (SELECT v.entry_seq FROM void v WHERE v.target_seq = e.seq) "
-        "FROM entry e WHERE (:key IS NULL OR e.agreement_key = :key) "
-        "AND (:since IS NULL OR e.recorded_at >= :since) ORDER BY e.seq",
+        "e.hash, (SELECT v.entry_seq FROM void v WHERE v.target_seq = e.seq) FROM entry e "
+        + where(
+            None if wanted is None else "e.agreement_key = :key",
+            None if since is None else "e.recorded_at >= :since",
+        )
+        + "ORDER BY e.seq",
         key=wanted,
         since=since.isoformat() if since else None,
     )
@@ -683,6 +710,7 @@ def _was(value: Any, field: str = "") -> str:
 
 def ledger_status(sql: Sql) -> dict[str, Any]:
     """Counts and the head of the chain: what `ks db status` shows."""
+    join = dialect.of(sql).ordered_join
 
     def count(query: str, **params: Any) -> int:
         row = first(sql(query, **params))
@@ -690,8 +718,9 @@ def ledger_status(sql: Sql) -> dict[str, Any]:
 
     def voided(action: str) -> int:
         return count(
-            # CROSS JOIN: from the few voids to their entries, whatever the statistics say.
-            "SELECT count(*) FROM void v CROSS JOIN entry e ON e.seq = v.target_seq "
+            # An ordered join: from the few voids to their entries, whatever SQLite's
+            # statistics say.
+            f"SELECT count(*) FROM void v {join} entry e ON e.seq = v.target_seq "
             "WHERE e.action = :action",
             action=action,
         )
@@ -699,9 +728,9 @@ def ledger_status(sql: Sql) -> dict[str, Any]:
     def of_withdrawn(table: str) -> int:
         """Rows of a withdrawn agreement not voided one by one (they went with it)."""
         return count(
-            "SELECT count(*) FROM void v CROSS JOIN entry e ON e.seq = v.target_seq "
-            "CROSS JOIN agreement a ON a.key = e.agreement_key "
-            f"CROSS JOIN {table} x ON x.agreement_id = a.id "
+            f"SELECT count(*) FROM void v {join} entry e ON e.seq = v.target_seq "
+            f"{join} agreement a ON a.key = e.agreement_key "
+            f"{join} {table} x ON x.agreement_id = a.id "
             f"WHERE e.action = 'agreement.add' AND {NOT_VOIDED.format('x')}"
         )
 
