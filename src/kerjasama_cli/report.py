@@ -3,7 +3,9 @@
 Built by streaming rows and aggregating as they go by, so the memory it takes does not grow
 with the ledger: every agreement's state is computed once (`follow_up`), for the totals, what
 expires, what ended and what idles; the waiting documents come from `ks pending`'s query.
-Rendering lives in report_render.py.
+The full register of agreements (`register`), which only the xlsx report carries, is streamed
+from `ks list`'s query while the workbook is written. Rendering lives in report_render.py and
+report_xlsx.py.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ def build(
     province_code: str | None = None,
     expiring_days: int = EXPIRING_DAYS,
     idle_days: int = IDLE_DAYS,
+    office: str | None = None,
 ) -> dict[str, Any]:
-    """Every section of the report, JSON-ready."""
+    """Every section of the report, JSON-ready; `office` is the heading it is issued under
+    (the Biro's name), None for none."""
     seq, head = events.head(sql)
     states = follow_up(sql, as_of, since, province_code, expiring_days, idle_days)
     return {
@@ -57,6 +61,7 @@ def build(
         "idle_days": idle_days,
         "expiring_days": expiring_days,
         "ledger": {"entries": seq, "head": head},
+        "office": office,
     }
 
 
@@ -143,6 +148,33 @@ def follow_up(
                 }
             )
     return found
+
+
+@dataclass
+class Register:
+    """Every agreement not withdrawn as of a day, streamed in key order (`ks list`'s rows:
+    parties with their numbers and signature dates, the term's end, the status), and the
+    most parties any of them has (how many party columns a register needs)."""
+
+    most_parties: int
+    rows: Iterator[dict[str, Any]]
+
+
+def register(sql: Sql, as_of: date, province_code: str | None = None) -> Register:
+    """The register of agreements for the xlsx report: read while the workbook is written, so
+    a million agreements are never held in memory at once."""
+    found = queries.first(
+        sql(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM agreement a "
+            "JOIN agreement_party ap ON ap.agreement_id = a.id "
+            f"WHERE a.agreed_on <= :as_of AND {NOT_VOIDED.format('a')} "
+            f"AND (:province IS NULL OR {lifecycle.IN_PROVINCE}) GROUP BY a.id)",
+            as_of=as_of.isoformat(),
+            province=province_code,
+        )
+    )
+    most = int(found[0]) if found and found[0] is not None else 0
+    return Register(most, lifecycle.list_agreements(sql, as_of, province_code))
 
 
 def waiting(sql: Sql, as_of: date, province_code: str | None) -> list[dict[str, Any]]:

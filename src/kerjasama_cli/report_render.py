@@ -1,11 +1,13 @@
-"""`ks report` written out: Markdown, self-contained HTML with charts, XLSX, JSON and CSV,
-in Indonesian (the default) or English, whatever the interface's language: the texts come
-from the gettext catalog (English msgids, marked with `N_` and translated by `Words`), the
-dates from Babel ("11 Agustus 2022").
+"""`ks report` written out: Markdown, self-contained HTML with charts, JSON and CSV (XLSX in
+report_xlsx.py, from the same sections), in Indonesian (the default) or English, whatever the
+interface's language: the texts come from the gettext catalog (English msgids, marked with
+`N_` and translated by `Words`), the dates from Babel ("11 Agustus 2022").
 
-Titles, names and notes are data, never markup: Markdown gets them with HTML and link,
-image and emphasis syntax escaped, HTML entity-escaped, CSV quoted against formulas, and
-XLSX as string cells (never formulas). JSON gives them back exactly.
+`sections` is the report as tables of typed cells (dates, counts, keys apart from titles);
+each format writes them its own way. Titles, names, notes and the office are data, never
+markup: Markdown gets them with HTML and link, image and emphasis syntax escaped, HTML
+entity-escaped, CSV quoted against formulas, and XLSX as string cells (never formulas), all
+with control characters shown visibly. JSON gives them back exactly.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, NamedTuple
 
 from kerjasama_cli.i18n import N_, translator
 from kerjasama_cli.render import csv_cell, visible
-from kerjasama_cli.report import AGE_BUCKETS, CSV_COLUMNS, csv_rows
+from kerjasama_cli.report import AGE_BUCKETS, CSV_COLUMNS, Register, csv_rows
 
 # The status, kind and recommendation words shown to people (JSON and CSV keep the values).
 STATUSES = {
@@ -75,7 +77,17 @@ class Words:
         return group["province_name"] or self(N_("no province"))
 
 
-# --- a format-neutral view: titled sections of tables -------------------------------------
+# --- a format-neutral view: titled sections of tables of typed cells ----------------------
+
+# What a column holds: each format writes it its own way (Markdown and HTML with the dates in
+# words and numbers to the right, xlsx as real numbers and date cells).
+TEXT, KEY, COUNT, DATE = "text", "key", "count", "date"
+Cell = str | int | date | None  # a DATE column's None is "none yet"
+
+
+class Column(NamedTuple):
+    header: str
+    kind: str = TEXT
 
 
 class Section(NamedTuple):
@@ -83,8 +95,8 @@ class Section(NamedTuple):
 
     sheet: str  # the short name: an xlsx sheet, an HTML anchor
     heading: str
-    header: list[str]
-    rows: list[list[str]]
+    columns: list[Column]
+    rows: list[list[Cell]]
     note: str  # after the table, or ""
     empty: str  # instead of the table when there are no rows
 
@@ -92,13 +104,14 @@ class Section(NamedTuple):
 def sections(data: dict[str, Any], w: Words) -> list[Section]:
     """Every section of the report, in the report's language."""
     none = w(N_("None."))
+    key, title = Column(w(N_("Key")), KEY), Column(w(N_("Title")))
     out: list[Section] = []
     out.append(
         Section(
             w(N_("Totals")),
             w(N_("Documents by status")),
-            [w(N_("Status")), w(N_("Kind")), w(N_("Count"))],
-            [[w.status(t["status"]), w.kind(t["kind"]), str(t["count"])] for t in data["totals"]],
+            [Column(w(N_("Status"))), Column(w(N_("Kind"))), Column(w(N_("Count")), COUNT)],
+            [[w.status(t["status"]), w.kind(t["kind"]), t["count"]] for t in data["totals"]],
             "",
             none,
         )
@@ -108,13 +121,24 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
         Section(
             w(N_("Waiting")),
             w(N_("Documents waiting for signature, by the signing party's province")),
-            [w(N_("Province")), w(N_("Count")), *ages, w(N_("Oldest"))],
+            [
+                Column(w(N_("Province"))),
+                Column(w(N_("Count")), COUNT),
+                *(Column(a, COUNT) for a in ages),
+                Column(w(N_("Oldest")), KEY),
+                Column(w(N_("Party"))),
+                Column(w(N_("Waiting since")), DATE),
+                Column(w(N_("Days")), COUNT),
+            ],
             [
                 [
                     w.province(g),
-                    str(g["count"]),
-                    *(str(g["ages"][a]) for a in ages),
-                    _oldest(g["oldest"], w),
+                    g["count"],
+                    *(g["ages"][a] for a in ages),
+                    g["oldest"]["agreement"],
+                    g["oldest"]["party"],
+                    _day(g["oldest"]["waiting_since"]),
+                    g["oldest"]["waiting_days"],
                 ]
                 for g in data["waiting"]
             ],
@@ -157,11 +181,8 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
                 Section(
                     w(sheet),
                     w(heading, date=since),
-                    [w(N_("Date")), w(N_("Document")), w(column)],
-                    [
-                        [w.date(r["date"]), f"{r['agreement']} {r['title']}", cell(r)]
-                        for r in c[name]
-                    ],
+                    [Column(w(N_("Date")), DATE), key, title, Column(w(column))],
+                    [[_day(r["date"]), r["agreement"], r["title"], cell(r)] for r in c[name]],
                     "",
                     none,
                 )
@@ -170,14 +191,15 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
         Section(
             w(N_("Expiring")),
             w(N_("Ending in the next {days} days"), days=data["expiring_days"]),
-            [w(N_("Ends")), w(N_("Days left")), w(N_("Document")), w(N_("Status"))],
             [
-                [
-                    w.date(r["ends_on"]),
-                    str(r["days_left"]),
-                    f"{r['key']} {r['title']}",
-                    w.status(r["status"]),
-                ]
+                Column(w(N_("Ends")), DATE),
+                Column(w(N_("Days left")), COUNT),
+                key,
+                title,
+                Column(w(N_("Status"))),
+            ],
+            [
+                [_day(r["ends_on"]), r["days_left"], r["key"], r["title"], w.status(r["status"])]
                 for r in data["expiring"]
             ],
             "",
@@ -197,9 +219,14 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
             )
             if more
             else w(N_("In force with no activity in the last {days} days"), days=days),
-            [w(N_("Days idle")), w(N_("Last activity")), w(N_("Document"))],
             [
-                [str(r["idle_days"]), w.date(r["last_activity"]), f"{r['key']} {r['title']}"]
+                Column(w(N_("Days idle")), COUNT),
+                Column(w(N_("Last activity")), DATE),
+                key,
+                title,
+            ],
+            [
+                [r["idle_days"], _day(r["last_activity"]), r["key"], r["title"]]
                 for r in idle["longest"]
             ],
             w(N_("And {more} more; the full list: `ks idle --days {days}`."), more=more, days=days)
@@ -211,26 +238,38 @@ def sections(data: dict[str, Any], w: Words) -> list[Section]:
     return out
 
 
-def _oldest(row: dict[str, Any], w: Words) -> str:
-    return w(
-        N_("{agreement}, {party}, {date} ({days} days)"),
-        agreement=row["agreement"],
-        party=row["party"],
-        date=w.date(row["waiting_since"]),
-        days=row["waiting_days"],
+def _day(value: str | None) -> date | None:
+    """A day of the report's data (ISO text) as a date."""
+    return None if value is None else date.fromisoformat(value)
+
+
+def text_of(value: Cell, column: Column, w: Words) -> str:
+    """A cell as text: dates in the report's words ("11 Agustus 2022"), None as nothing."""
+    if column.kind == DATE:
+        return w.date(value if isinstance(value, date) else None)
+    return "" if value is None else str(value)
+
+
+def ledger_lines(data: dict[str, Any], w: Words) -> tuple[str, str, str]:
+    """The foot of the report: the as-of date and the ledger's size; the head hash, on a line
+    of its own (`ks verify --heads` reads a line with one hash); and what the hash is for."""
+    return (
+        w(
+            N_("As of {date}. Ledger: {entries} entries. Generated by ks."),
+            date=w.date(data["as_of"]),
+            entries=data["ledger"]["entries"],
+        ),
+        w(N_("Ledger head hash: {head}"), head=data["ledger"]["head"]),
+        w(
+            N_(
+                "Keep this hash: later, ks verify --head with it shows whether the ledger "
+                "still holds, unchanged, the entries this report was made from."
+            )
+        ),
     )
 
 
-def _footer(data: dict[str, Any], w: Words) -> str:
-    return w(
-        N_("As of {date}. Ledger: {entries} entries, head hash {head}. Generated by ks."),
-        date=w.date(data["as_of"]),
-        entries=data["ledger"]["entries"],
-        head=data["ledger"]["head"],
-    )
-
-
-def _heading(data: dict[str, Any], w: Words) -> str:
+def heading(data: dict[str, Any], w: Words) -> str:
     if data["province"]:
         return w(
             N_("Regional Cooperation Report — Province {province}"),
@@ -239,8 +278,15 @@ def _heading(data: dict[str, Any], w: Words) -> str:
     return w(N_("Regional Cooperation Report"))
 
 
-def _as_of(data: dict[str, Any], w: Words) -> str:
+def as_of_line(data: dict[str, Any], w: Words) -> str:
     return w(N_("As of {date}"), date=w.date(data["as_of"]))
+
+
+def office(data: dict[str, Any]) -> str | None:
+    """The office the report is issued under, as text that shows (control characters
+    escaped), or None (reports from before the field, or none given)."""
+    value = data.get("office")
+    return visible(value) if value else None
 
 
 # --- formats -------------------------------------------------------------------------------
@@ -248,19 +294,28 @@ def _as_of(data: dict[str, Any], w: Words) -> str:
 
 def markdown(data: dict[str, Any], lang: str) -> str:
     w = Words(lang)
-    lines = [f"# {_md(_heading(data, w))}", "", _as_of(data, w), ""]
-    for _, heading, header, rows, note, empty in sections(data, w):
-        lines += [f"## {_md(heading)}", ""]
+    lines = []
+    if (issuer := office(data)) is not None:
+        lines += [f"**{_md(issuer)}**", ""]  # our markup opens the line, never the value
+    lines += [f"# {_md(heading(data, w))}", "", as_of_line(data, w), ""]
+    for _, title, columns, rows, note, empty in sections(data, w):
+        lines += [f"## {_md(title)}", ""]
         if not rows:
             lines += [empty, ""]
             continue
-        lines.append("| " + " | ".join(_md(h) for h in header) + " |")
-        lines.append("|" + "|".join("---" for _ in header) + "|")
-        lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
+        lines.append("| " + " | ".join(_md(c.header) for c in columns) + " |")
+        lines.append("|" + "|".join("--:" if c.kind == COUNT else "---" for c in columns) + "|")
+        lines += [
+            "| "
+            + " | ".join(_md(text_of(v, c, w)) for v, c in zip(row, columns, strict=True))
+            + " |"
+            for row in rows
+        ]
         lines.append("")
         if note:
             lines += [note, ""]  # ours: numbers and a `ks idle` command in a code span
-    lines += ["---", "", _md(_footer(data, w)), ""]
+    ledger, head, purpose = ledger_lines(data, w)
+    lines += ["---", "", _md(ledger), "", _md(head), "", _md(purpose), ""]
     return "\n".join(lines)
 
 
@@ -294,36 +349,57 @@ def csv_text(data: dict[str, Any], lang: str) -> str:
     return out.getvalue()
 
 
+# Readable from a phone (400 px) to print: the body is at most 60rem wide; a table wider
+# than the screen scrolls inside its own box (.scroll), never the page; dates and keys do not
+# break; the bar charts are a grid of label, bar and number that narrows with the page.
 STYLE = """
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;
  margin:2rem auto;max-width:60rem;padding:0 1rem;line-height:1.4}
-h1{font-size:1.6rem;border-bottom:3px solid #0b5394;padding-bottom:.3rem}
+header .office{font-weight:600;margin:0 0 .3rem;color:#3d4a59}
+h1{font-size:1.6rem;border-bottom:3px solid #0b5394;padding-bottom:.3rem;margin-top:0}
 h2{font-size:1.15rem;color:#0b5394;margin-top:2rem;break-after:avoid}
-table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.5rem 0 1rem}
+.scroll{overflow-x:auto;max-width:100%;margin:.5rem 0 1rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border:1px solid #c8d1dc;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#e8eef6;white-space:nowrap}
 tr:nth-child(even) td{background:#f7f9fc}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-.charts{display:flex;flex-wrap:wrap;gap:2rem}
-figure{margin:0;flex:1 1 24rem}
-figcaption{font-weight:600;margin-bottom:.3rem}
-footer{margin-top:2rem;font-size:.8rem;color:#5b6776;word-break:break-all}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.d,td.k{white-space:nowrap}
+td:not([class]){min-width:8rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,22rem),1fr));
+ gap:1.5rem 2rem}
+figure{margin:0;min-width:0}
+figcaption{font-weight:600;margin-bottom:.4rem}
+.bars{display:grid;grid-template-columns:fit-content(50%) minmax(3rem,1fr) auto;
+ gap:.3rem .5rem;align-items:center;font-size:.85rem}
+.bars .label{text-align:right;overflow-wrap:anywhere}
+.bars svg{display:block;width:100%;height:.95rem}
+.bars .v{font-variant-numeric:tabular-nums}
+footer{margin-top:2rem;font-size:.8rem;color:#5b6776}
+footer p{margin:.3rem 0}
+footer .hash{font-size:.7rem;overflow-wrap:anywhere}
 p.more{font-size:.9rem;color:#5b6776}
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}
- .charts{break-inside:avoid}}
+ .charts{break-inside:avoid}.scroll{overflow:visible}}
 """
 
 
 def html_text(data: dict[str, Any], lang: str) -> str:
     w = Words(lang)
-    e = html.escape
+    e = _html
+    title = heading(data, w)
+    issuer = office(data)
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(_heading(data, w))}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{e(_heading(data, w))}</h1>",
-        f"<p>{e(_as_of(data, w))}</p>",
+        f"<title>{e(title)}</title><style>{STYLE}</style></head><body>",
+        "<header>",
+        *([f'<p class="office">{e(issuer)}</p>'] if issuer else []),
+        f"<h1>{e(title)}</h1>",
+        f"<p>{e(as_of_line(data, w))}</p>",
+        "</header>",
         '<div class="charts">',
         _bar_chart(
             "chart-waiting",
@@ -340,29 +416,44 @@ def html_text(data: dict[str, Any], lang: str) -> str:
         ),
         "</div>",
     ]
-    for name, heading, header, rows, note, empty in sections(data, w):
-        parts.append(f'<h2 id="{e(name.lower().replace(" ", "-"))}">{e(heading)}</h2>')
+    for name, section_title, columns, rows, note, empty in sections(data, w):
+        parts.append(f'<h2 id="{e(name.lower().replace(" ", "-"))}">{e(section_title)}</h2>')
         if not rows:
             parts.append(f"<p>{e(empty)}</p>")
             continue
         parts.append(
+            f'<div class="scroll" role="region" tabindex="0" aria-label="{e(section_title)}">'
             "<table><thead><tr>"
-            + "".join(f"<th>{e(h)}</th>" for h in header)
+            + "".join(f"<th>{e(c.header)}</th>" for c in columns)
             + "</tr></thead><tbody>"
         )
         for row in rows:
             parts.append(
                 "<tr>"
                 + "".join(
-                    f'<td class="n">{e(c)}</td>' if c.isdigit() else f"<td>{e(c)}</td>" for c in row
+                    f"<td{_CLASSES[c.kind]}>{e(text_of(v, c, w))}</td>"
+                    for v, c in zip(row, columns, strict=True)
                 )
                 + "</tr>"
             )
-        parts.append("</tbody></table>")
+        parts.append("</tbody></table></div>")
         if note:
             parts.append(f'<p class="more">{_code(e(note))}</p>')
-    parts.append(f"<footer>{e(_footer(data, w))}</footer></body></html>")
+    ledger, head, purpose = ledger_lines(data, w)
+    parts.append(
+        f"<footer><p>{e(ledger)}</p>"
+        f'<p class="hash">{e(head)}</p>'
+        f'<p class="hash">{e(purpose)}</p></footer></body></html>'
+    )
     return "\n".join(parts) + "\n"
+
+
+_CLASSES = {TEXT: "", KEY: ' class="k"', COUNT: ' class="n"', DATE: ' class="d"'}
+
+
+def _html(text: str) -> str:
+    """Text as HTML that shows exactly that text (control characters escaped visibly)."""
+    return html.escape(visible(text))
 
 
 def _code(text: str) -> str:
@@ -371,76 +462,32 @@ def _code(text: str) -> str:
 
 
 def _bar_chart(chart_id: str, caption: str, bars: list[tuple[str, int]]) -> str:
-    """A horizontal bar chart as inline SVG: no script, no network, prints as drawn."""
-    e = html.escape
-    label_width, bar_width, row = 210, 260, 22
+    """A horizontal bar chart: each label as text (it wraps on a narrow screen), its bar an
+    inline SVG as wide as the column allows (no script, no network, printed as drawn)."""
+    e = _html
     top = max((n for _, n in bars), default=0) or 1
-    height = max(row * len(bars), row)
     items = []
-    for i, (label, n) in enumerate(bars):
-        y = i * row
-        width = round(bar_width * n / top)
+    for label, n in bars:
+        width = round(100 * n / top, 1)
         items.append(
-            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end" font-size="12">'
-            f"{e(label if len(label) <= 30 else label[:29] + '…')}</text>"
-            f'<rect class="bar" x="{label_width}" y="{y + 3}" width="{width}" height="{row - 6}"'
-            f' fill="#0b5394"><title>{e(label)}: {n}</title></rect>'
-            f'<text x="{label_width + width + 4}" y="{y + 15}" font-size="12">{n}</text>'
+            f'<div class="label">{e(label)}</div>'
+            '<svg viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">'
+            f'<rect class="bar" x="0" y="0" width="{width:g}" height="10" fill="#0b5394">'
+            f"<title>{e(label)}: {n}</title></rect></svg>"
+            f'<div class="v">{n}</div>'
         )
     return (
         f'<figure id="{chart_id}"><figcaption>{e(caption)}</figcaption>'
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{e(caption)}" '
-        f'width="{label_width + bar_width + 40}" height="{height}" '
-        f'viewBox="0 0 {label_width + bar_width + 40} {height}">{"".join(items)}</svg></figure>'
+        f'<div class="bars" role="img" aria-label="{e(caption)}">{"".join(items)}</div></figure>'
     )
 
 
-def xlsx_bytes(data: dict[str, Any], lang: str) -> bytes:
-    """One sheet per section, with bold headers and sensible column widths."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+def xlsx_bytes(data: dict[str, Any], lang: str, register: Register | None = None) -> bytes:
+    """The workbook (report_xlsx.py): one sheet per section, and with `register` the full
+    register of agreements."""
+    from kerjasama_cli import report_xlsx
 
-    w = Words(lang)
-    book = Workbook()
-    book.remove(book.active)
-    for name, heading, header, rows, note, _empty in sections(data, w):
-        sheet = book.create_sheet(_sheet_name(name))
-        _append(sheet, [heading])
-        sheet["A1"].font = Font(bold=True, size=12)
-        _append(sheet, header)
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-        for values in rows:
-            _append(sheet, [int(c) if c.isascii() and c.isdigit() else c for c in values])
-        if note:
-            _append(sheet, [note.replace("`", "")])
-        for column, title in enumerate(header, start=1):
-            longest = max([len(title)] + [len(r[column - 1]) for r in rows])
-            sheet.column_dimensions[sheet.cell(2, column).column_letter].width = min(
-                60, longest + 2
-            )
-    sheet = book.create_sheet(_sheet_name(w(N_("Ledger"))))
-    _append(sheet, [_footer(data, w)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _append(sheet: Any, values: list[Any]) -> None:
-    """A row whose text is written as string cells: openpyxl would make `=...` a formula.
-
-    Control characters are shown visibly (`\\x1b`): XML cannot hold most of them.
-    """
-    sheet.append([visible(v) if isinstance(v, str) else v for v in values])
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-
-
-def _sheet_name(name: str) -> str:
-    for bad in "[]:*?/\\":
-        name = name.replace(bad, " ")
-    return name[:31]
+    return report_xlsx.workbook(data, lang, register)
 
 
 FORMATS: dict[str, Callable[[dict[str, Any], str], str | bytes]] = {

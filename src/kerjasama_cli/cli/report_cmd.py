@@ -72,6 +72,17 @@ def report_command(
             "never onto the ledger; a FILE replaced keeps its permissions.",
         ),
     ] = None,
+    office: Annotated[
+        str | None,
+        typer.Option(
+            "--office",
+            metavar="TEXT",
+            envvar="KS_OFFICE",
+            show_envvar=False,
+            help="The office the report is issued by, shown above its title "
+            "(md, html, xlsx; JSON's office field). Default: KS_OFFICE; empty for none.",
+        ),
+    ] = None,
 ) -> None:
     """Write the report for leaders.
 
@@ -82,7 +93,9 @@ def report_command(
     named; with --since, what was signed, handed over, ended or evaluated; agreements ending
     in the next 90 days; how many agreements in force have had no activity for 180 days, with
     the 50 idle longest named (ks idle lists them all); the ledger's head hash and the as-of
-    date. Deterministic for a given --as-of.
+    date. The xlsx also has the register of every agreement (parties, numbers, signature
+    dates, term, status), dates as date cells, filters, and a print setup one page wide.
+    Deterministic for a given --as-of.
 
     With --out, the format is the one FILE's extension names unless --format says otherwise;
     a --format that contradicts the extension is refused. FILE is written as UTF-8, is never
@@ -94,6 +107,7 @@ def report_command(
         ks report --since 2022-08-01 --as-of 2022-09-10
         ks report --out laporan-kerja-sama.html
         ks report --lang en --out report.xlsx
+        ks report --office "Biro Pemerintahan Setda Prov. Kaltim" --out laporan.xlsx
     """
     from kerjasama_cli import outputs, regions, render, report, report_render
     from kerjasama_cli.errors import InvalidInput
@@ -113,9 +127,15 @@ def report_command(
     if out is not None:  # refused before the work of building the report, not after
         outputs.destination(out, ledger)
     province_code = regions.load().resolve_province(province).code if province else None
+    issuer = office.strip() if office else None
+    content: str | bytes
     with reading(ctx) as sql:
-        data = report.build(sql, day, since_day, province_code)
-    content = report_render.FORMATS[chosen](data, lang.value)
+        data = report.build(sql, day, since_day, province_code, office=issuer or None)
+        if chosen == ReportFormat.xlsx:  # the register is read while the workbook is written
+            register = report.register(sql, day, province_code)
+            content = report_render.xlsx_bytes(data, lang.value, register)
+        else:
+            content = report_render.FORMATS[chosen](data, lang.value)
     if out is not None:
         render.write_atomically(out, content, ledger)
         render.message(_("wrote {file}").format(file=out))
