@@ -168,7 +168,8 @@ def register(sql: Sql, as_of: date, province_code: str | None = None) -> Registe
             "SELECT max(n) FROM (SELECT count(*) AS n FROM agreement a "
             "JOIN agreement_party ap ON ap.agreement_id = a.id "
             f"WHERE a.agreed_on <= :as_of AND {NOT_VOIDED.format('a')} "
-            f"AND (:province IS NULL OR {lifecycle.IN_PROVINCE}) GROUP BY a.id)",
+            + _in_province(province_code)
+            + "GROUP BY a.id)",
             as_of=as_of.isoformat(),
             province=province_code,
         )
@@ -221,7 +222,8 @@ def changes(
             "JOIN agreement a ON a.id = x.agreement_id "
             f"WHERE x.{on} BETWEEN :since AND :as_of AND {NOT_VOIDED.format('x')} "
             f"AND {NOT_VOIDED.format('a')} "
-            f"AND (:province IS NULL OR {lifecycle.IN_PROVINCE}) ORDER BY x.{on}, a.key",
+            + _in_province(province_code)
+            + f"ORDER BY x.{on}, a.key",
             **params,
         )
         return _dicts(rows, ("agreement", "kind", "title", *names))
@@ -249,6 +251,12 @@ def changes(
     )
     ended = sorted(terminated + expired, key=lambda r: (r["date"], r["agreement"]))
     return {"signed": signed, "handed_over": handed, "ended": ended, "evaluated": evaluated}
+
+
+def _in_province(province_code: str | None) -> str:
+    """The province filter, left out for all provinces (PostgreSQL cannot type a parameter
+    only compared with NULL, and a filter that excludes nothing costs SQLite nothing)."""
+    return "" if province_code is None else f"AND {lifecycle.IN_PROVINCE} "
 
 
 def _dicts(rows: Any, names: tuple[str, ...]) -> list[dict[str, Any]]:
