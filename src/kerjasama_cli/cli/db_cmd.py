@@ -41,7 +41,7 @@ STATUS_LABELS = {
 
 @db_app.command("path")
 def path_command(ctx: typer.Context) -> None:
-    """Print the ledger's path, or its database's URL; it need not exist yet.
+    """Print the ledger's path or URL; it need not exist yet.
 
     The path comes from --db, else $KS_DB, else the default. A URL is printed without its
     password.
@@ -56,17 +56,17 @@ def path_command(ctx: typer.Context) -> None:
 
 @db_app.command("init")
 def init_command(ctx: typer.Context) -> None:
-    """Make an empty ledger: this version's schema in an empty PostgreSQL database.
+    """Make an empty ledger: the schema in an empty PostgreSQL database.
 
     A shared ledger on PostgreSQL starts here (create the database first, e.g. with
     createdb); no other command creates its tables. Given a file path, it makes an empty
     ledger file, as the first write would. A ledger already there is left as it is.
 
-    Example:
+    Examples:
 
     \b
-        createdb kerjasama
-        ks --db postgresql:///kerjasama db init
+        ks db init
+        createdb kerjasama && KS_DB=postgresql:///kerjasama ks db init
     """
     from kerjasama_cli import db
 
