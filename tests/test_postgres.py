@@ -32,6 +32,7 @@ from uuid import uuid4
 
 import pytest
 from tests.conftest import STORY, RunKs, assert_refused, ks_executable
+from tests.test_cli import _IMPORTED
 
 from kerjasama_cli import db, events, ledger
 from kerjasama_cli.errors import LedgerUnavailable
@@ -156,6 +157,36 @@ def test_without_psycopg_a_url_is_refused_in_one_line(
         timeout=60,
     )
     assert_refused(result, "psycopg", "kerjasama_cli[postgresql]", code=1)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("pending", "--province", "jatim", "--as-of", "2022-09-10"),
+        ("sign", "PKS-2022-0002", "--party", "dishub-jatim", "--date", "2022-09-01"),
+        ("db", "status"),
+    ],
+    ids=["pending", "sign", "db-status"],
+)
+def test_a_ledger_file_never_loads_psycopg(
+    story_ledger: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    ledger.write_bytes(story_ledger.read_bytes())
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _IMPORTED.replace("HEAVY", "('psycopg',)"),
+            "--db",
+            str(ledger),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.splitlines()[-1] == "imported: 0", done.stdout + done.stderr
 
 
 def test_db_init_on_a_file_path_makes_an_empty_ledger_and_says_where(
