@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from typer.models import TyperPath
 
 from kerjasama_cli.cli.completion import complete_province
 from kerjasama_cli.i18n import _, format_date
@@ -117,7 +116,7 @@ def global_options(
             envvar="KS_DB",
             metavar="PATH|URL",
             # A file path exactly as given, or a URL: kerjasama_cli.location tells them apart.
-            click_type=TyperPath(),  # what a Path gets (file completion), kept as text
+            click_type=typer.models.TyperPath(),  # what a Path gets (file completion), kept as text
             help=(
                 "Ledger file, or a PostgreSQL database as a URL (postgresql://user@host/db) "
                 "[default: a file in the platform's user data directory]."
