@@ -541,6 +541,24 @@ def test_server_problems_are_one_line(server: str, pg_ledger: str, run_ks: RunKs
     assert_refused(_on(run_ks, bogus)("pending"), "not a PostgreSQL URL", code=2)
 
 
+def test_a_role_without_rights_is_refused_in_one_line(pg_ledger: str, run_ks: RunKs) -> None:
+    role = f"tamu_{uuid4().hex[:8]}"  # a guest: may log in, has no rights on the ledger
+    try:
+        _admin(pg_ledger, f'CREATE ROLE "{role}" LOGIN')
+    except Exception as exc:  # the tests' user may not create roles: nothing to show then
+        pytest.skip(f"cannot create a role here: {exc}")
+    try:
+        parts = urlsplit(pg_ledger)
+        guest = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.split('@')[-1]}"))
+        ks = _on(run_ks, guest)
+        assert_refused(ks("pending"), "permission denied", code=1)
+        said = assert_refused(ks(*PARTY_ADD), "permission denied", code=1)
+        assert said.endswith("nothing was recorded")
+        assert _rows(pg_ledger, "SELECT count(*) FROM entry") == [(0,)]
+    finally:
+        _admin(pg_ledger, f'DROP ROLE "{role}"')
+
+
 def test_a_command_that_needs_a_file_says_so(pg_ledger: str, run_ks: RunKs, tmp_path: Path) -> None:
     result = _on(run_ks, pg_ledger)("db", "backup", str(tmp_path / "salinan.sqlite"))
     assert_refused(result, "does not run on a PostgreSQL ledger yet", code=1)
