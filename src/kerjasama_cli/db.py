@@ -1,6 +1,8 @@
 """Where the ledger lives, how it is opened for reading and writing, and its schema version.
 
-Reads use the standard library's sqlite3 (no SQLAlchemy import: start-up matters for
+A ledger is a file or a PostgreSQL database (`kerjasama_cli.location`); everything below is
+about files, and each entry point hands a database to `kerjasama_cli.postgres`. For files,
+reads use the standard library's sqlite3 (no SQLAlchemy import: start-up matters for
 `ks pending`). Writes run in one `BEGIN IMMEDIATE` transaction each. A new ledger, or one
 whose schema is older than this release's, is written through SQLAlchemy after Alembic has
 brought the schema up to date; a ledger already at this release's schema is written through
@@ -17,19 +19,19 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 from uuid import uuid4
 
 from kerjasama_cli.errors import InvalidInput, LedgerError, LedgerUnavailable
 from kerjasama_cli.i18n import _
+from kerjasama_cli.location import Location, ServerLedger, locate
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
     from kerjasama_cli.queries import Sql
 
-ENV_VAR = "KS_DB"
 # "KSLG" in the SQLite header tells our ledgers from any other SQLite file.
 APPLICATION_ID = 0x4B534C47
 # Alembic revisions in order; the last is what this release writes.
@@ -47,14 +49,24 @@ T = TypeVar("T")
 
 
 def ledger_path(option: str | os.PathLike[str] | None = None) -> Path:
-    """The ledger file: `--db`, else $KS_DB, else the platform's user data directory."""
-    if option:
-        return Path(option).expanduser()
-    if env := os.environ.get(ENV_VAR):
-        return Path(env).expanduser()
-    from platformdirs import user_data_path
+    """The ledger file: `--db`, else $KS_DB, else the platform's user data directory.
 
-    return user_data_path("kerjasama", appauthor=False) / "ledger.sqlite"
+    A PostgreSQL URL there is refused: `locate` gives either."""
+    found = locate(option)
+    if isinstance(found, ServerLedger):
+        raise LedgerError(
+            _("{location} is a PostgreSQL database, not a ledger file").format(location=found)
+        )
+    return found
+
+
+def runner(conn: object) -> Sql:
+    """The `Sql` runner for a connection `reader` gave: sqlite3's or psycopg's."""
+    from kerjasama_cli import queries
+
+    if isinstance(conn, sqlite3.Connection):
+        return queries.sqlite_sql(conn)
+    return queries.psycopg_sql(conn)
 
 
 def _sqlite_name(path: Path) -> str:
@@ -187,7 +199,7 @@ def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
     return str(row[0])
 
 
-def _check_revision(revision: str | None, path: Path, *, writing: bool) -> None:
+def _check_revision(revision: str | None, path: Location, *, writing: bool) -> None:
     if revision is None or revision == SCHEMA_HEAD:
         return
     if revision not in SCHEMA_REVISIONS:
@@ -207,8 +219,15 @@ def _check_revision(revision: str | None, path: Path, *, writing: bool) -> None:
 
 
 @contextmanager
-def reader(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection to an existing ledger; leaves the folder as it found it."""
+def reader(path: Location) -> Iterator[Any]:
+    """A read-only connection to an existing ledger: sqlite3's for a file (which it leaves
+    as it found it), psycopg's in a read-only transaction for a database; see `runner`."""
+    if isinstance(path, ServerLedger):
+        from kerjasama_cli import postgres
+
+        with postgres.reader(path) as server:
+            yield server
+        return
     check_path(path)
     if not path.exists():
         raise LedgerError(
@@ -229,8 +248,12 @@ def reader(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def revision_of(path: Path) -> str | None:
+def revision_of(path: Location) -> str | None:
     """The schema revision of the ledger at `path`, whatever version it is."""
+    if isinstance(path, ServerLedger):
+        from kerjasama_cli import postgres
+
+        return postgres.revision_of(path)
     check_path(path)
     conn = _connect_readonly(path)
     try:
@@ -375,17 +398,23 @@ def _disk_full(path: Path) -> bool:
 
 
 def write(
-    path: Path, operation: Callable[[Sql], T], created: Callable[[Path], None] | None = None
+    path: Location, operation: Callable[[Sql], T], created: Callable[[Path], None] | None = None
 ) -> T:
-    """Run `operation` in one BEGIN IMMEDIATE transaction on the ledger; commit if it returns.
+    """Run `operation` in one write transaction on the ledger; commit if it returns.
 
-    A missing ledger is built complete in a private file (schema, identity and the
-    operation's own rows) and only then linked into place, so no process ever sees a
-    half-made ledger, and a refused first write leaves nothing behind. If another process
+    A database is written by `postgres.write`, which never creates a schema: that is for
+    `ks db init`. A file is written in a BEGIN IMMEDIATE transaction, and a missing one is
+    built complete in a private file (schema, identity and the operation's own rows) and
+    only then linked into place, so no process ever sees a half-made ledger, and a refused
+    first write leaves nothing behind. If another process
     created the ledger meanwhile, the operation runs again on that one. A symbolic link to
     a ledger not yet created gets it created where it points. `created` is called with the
     path when this call made the ledger (so the CLI can say where).
     """
+    if isinstance(path, ServerLedger):
+        from kerjasama_cli import postgres
+
+        return postgres.write(path, operation)
     check_path(path)
     if path.exists():
         return _write_existing(path, operation)
@@ -542,3 +571,41 @@ def _transaction(path: Path, operation: Callable[[Sql], T], shown_as: Path) -> T
         raise _translate(exc, shown_as) from None
     finally:
         engine.dispose()
+
+
+def init(location: Location, created: Callable[[Path], None] | None = None) -> str | None:
+    """Make an empty ledger: this release's schema in an empty PostgreSQL database, or a new
+    ledger file (`created` is called with its path). A ledger already there is left as it
+    is and its revision returned; None means this call made the ledger."""
+    if isinstance(location, ServerLedger):
+        from kerjasama_cli import postgres
+
+        before, _after = postgres.migrate(location, create=True)
+        return before
+    check_path(location)
+    made: list[Path] = []
+
+    def note(path: Path) -> None:
+        made.append(path)
+        if created is not None:
+            created(path)
+
+    if not location.exists():
+        write(location, lambda sql: None, created=note)
+    if made:
+        return None
+    _refuse_foreign_file(location)
+    return revision_of(location)
+
+
+def upgrade(location: Location) -> tuple[str | None, str | None]:
+    """Bring the ledger to this release's schema; its revision before and after."""
+    if isinstance(location, ServerLedger):
+        from kerjasama_cli import postgres
+
+        return postgres.migrate(location, create=False)
+    if not location.exists():
+        raise LedgerError(_("no ledger at {path}; nothing to upgrade").format(path=location))
+    before = revision_of(location)
+    write(location, lambda sql: None)
+    return before, revision_of(location)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typer._click.formatting import HelpFormatter
 
     from kerjasama_cli.ledger import Actor
+    from kerjasama_cli.location import Location
     from kerjasama_cli.queries import Sql
 
 T = TypeVar("T")
@@ -75,14 +76,29 @@ app = typer.Typer(
 class Settings:
     """Global options, passed to every command through the Typer context."""
 
-    db: Path | None
+    db: str | None
     by: str | None
 
     @property
-    def path(self) -> Path:
-        from kerjasama_cli.db import ledger_path
+    def location(self) -> "Location":
+        """The ledger: a file, or a PostgreSQL database."""
+        from kerjasama_cli.location import locate
 
-        return ledger_path(self.db)
+        return locate(self.db)
+
+    @property
+    def path(self) -> Path:
+        """The ledger's file, for the commands that work on files only (so far)."""
+        from kerjasama_cli.errors import LedgerError
+
+        location = self.location
+        if not isinstance(location, Path):
+            raise LedgerError(
+                _("this command does not run on a PostgreSQL ledger yet ({location})").format(
+                    location=location
+                )
+            )
+        return location
 
     def actor(self) -> "Actor":
         from kerjasama_cli.ledger import Actor, text_value
@@ -120,12 +136,17 @@ def _show_version(wanted: bool) -> None:
 def global_options(
     ctx: typer.Context,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
             envvar="KS_DB",
-            metavar="PATH",
-            help="Ledger file [default: the platform's user data directory].",
+            metavar="PATH|URL",
+            # A file path exactly as given, or a URL: kerjasama_cli.location tells them apart.
+            click_type=typer.models.TyperPath(),  # what a Path gets (file completion), kept as text
+            help=(
+                "Ledger file, or a PostgreSQL database as a URL (postgresql://user@host/db) "
+                "[default: a file in the platform's user data directory]."
+            ),
             show_envvar=True,
         ),
     ] = None,
@@ -265,13 +286,13 @@ def reading(ctx: typer.Context) -> Iterator["Sql"]:
     """Run queries on the existing ledger, read-only."""
     import sqlite3
 
-    from kerjasama_cli import db, queries
+    from kerjasama_cli import db
     from kerjasama_cli.errors import Damaged, LedgerError
 
-    path = settings(ctx).path
+    path = settings(ctx).location
     with db.reader(path) as conn:
         try:
-            yield queries.sqlite_sql(conn)
+            yield db.runner(conn)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(
                 _("{path} could not be read ({problem}); run ks verify").format(
@@ -285,15 +306,16 @@ def reading(ctx: typer.Context) -> Iterator["Sql"]:
 
 
 def write(ctx: typer.Context, operation: "Callable[[Sql, Actor], T]") -> T:
-    """Run one write operation in its own transaction on the ledger (created if missing)."""
+    """Run one write operation in its own transaction on the ledger (a file is created if
+    missing; a PostgreSQL database needs `ks db init` first)."""
     from kerjasama_cli import db
 
     options = settings(ctx)
     actor = options.actor()
-    return db.write(options.path, lambda sql: operation(sql, actor), created=_say_created)
+    return db.write(options.location, lambda sql: operation(sql, actor), created=say_created)
 
 
-def _say_created(path: Path) -> None:
+def say_created(path: Path) -> None:
     """A first write made a ledger: say where, since a default path is easily not the
     one meant (stderr, so stdout keeps only what the command prints)."""
     print(_("ks: created a new ledger at {path}").format(path=path.absolute()), file=sys.stderr)

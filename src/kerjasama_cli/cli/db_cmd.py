@@ -1,13 +1,14 @@
-"""`ks db path|status|head|backup|upgrade`: where the ledger is, what it holds, a safe copy."""
+"""`ks db path|init|status|head|backup|upgrade`: where the ledger is, what it holds, a safe copy."""
 
 import json
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kerjasama_cli.cli.app import app, reading, settings
+from kerjasama_cli.cli.app import app, reading, say_created, settings
 from kerjasama_cli.i18n import N_, _, ngettext
 
 db_app = typer.Typer(
@@ -24,6 +25,7 @@ class StatusFormat(StrEnum):
 # What `ks db status` calls each figure in text: the JSON keys stay as they are, for scripts.
 STATUS_LABELS = {
     "path": N_("Ledger file"),
+    "database": N_("Ledger database"),
     "bytes": N_("Size (bytes)"),
     "schema": N_("Schema"),
     "parties": N_("Parties"),
@@ -39,16 +41,52 @@ STATUS_LABELS = {
 
 @db_app.command("path")
 def path_command(ctx: typer.Context) -> None:
-    """Print the ledger's path; it need not exist yet.
+    """Print the ledger's path or URL; it need not exist yet.
 
-    The path comes from --db, else $KS_DB, else the default.
+    The path comes from --db, else $KS_DB, else the default. A URL is printed without its
+    password.
 
     Example:
 
     \b
         ks db path
     """
-    print(settings(ctx).path)
+    print(settings(ctx).location)
+
+
+@db_app.command("init")
+def init_command(ctx: typer.Context) -> None:
+    """Make an empty ledger: the schema in an empty PostgreSQL database.
+
+    A shared ledger on PostgreSQL starts here (create the database first, e.g. with
+    createdb); no other command creates its tables. Given a file path, it makes an empty
+    ledger file, as the first write would. A ledger already there is left as it is.
+
+    Examples:
+
+    \b
+        ks db init
+        createdb kerjasama && KS_DB=postgresql:///kerjasama ks db init
+    """
+    from kerjasama_cli import db
+
+    location = settings(ctx).location
+    found = db.init(location, created=say_created)
+    if found is None:
+        if not isinstance(location, Path):
+            print(
+                _("{location}: created a ks ledger, schema {revision}").format(
+                    location=location, revision=db.SCHEMA_HEAD
+                ),
+                file=sys.stderr,
+            )
+    else:
+        print(
+            _("{location} is already a ks ledger (schema {revision}); nothing changed").format(
+                location=location, revision=found
+            ),
+            file=sys.stderr,
+        )
 
 
 @db_app.command("status")
@@ -60,6 +98,8 @@ def status_command(
 ) -> None:
     """Show the ledger's size, counts, schema version and head hash.
 
+    On PostgreSQL the size is the whole database's, as the server counts it.
+
     Keep the head hash somewhere else (`ks db head` prints it alone): `ks verify --head HASH`
     later shows whether the ledger was rewritten since.
 
@@ -70,14 +110,15 @@ def status_command(
     """
     from kerjasama_cli import db, queries, render
 
-    path = settings(ctx).path
+    location = settings(ctx).location
     with reading(ctx) as sql:
-        status = {
-            "path": str(path),
-            "bytes": path.stat().st_size,
-            "schema": db.SCHEMA_HEAD,
-            **queries.ledger_status(sql),
-        }
+        if isinstance(location, Path):
+            where = {"path": str(location), "bytes": location.stat().st_size}
+        else:
+            from kerjasama_cli import postgres
+
+            where = {"database": str(location), "bytes": postgres.database_size(sql)}
+        status = {**where, "schema": db.SCHEMA_HEAD, **queries.ledger_status(sql)}
     if fmt is StatusFormat.json:
         print(json.dumps(status, ensure_ascii=False, indent=2))
     else:
@@ -148,7 +189,8 @@ def backup_command(
 def upgrade_command(ctx: typer.Context) -> None:
     """Bring the ledger to this version's schema.
 
-    Any command that writes does it too.
+    On a ledger file any command that writes does it too; a PostgreSQL ledger is upgraded
+    only by this command, run by the database's owner.
 
     Example:
 
@@ -156,14 +198,9 @@ def upgrade_command(ctx: typer.Context) -> None:
         ks db upgrade
     """
     from kerjasama_cli import db
-    from kerjasama_cli.errors import LedgerError
 
-    path = settings(ctx).path
-    if not path.exists():
-        raise LedgerError(_("no ledger at {path}; nothing to upgrade").format(path=path))
-    before = db.revision_of(path)
-    db.write(path, lambda sql: None)
-    after = db.revision_of(path)
+    path = settings(ctx).location
+    before, after = db.upgrade(path)
     if before == after:
         print(_("{path}: schema {revision} is current").format(path=path, revision=after))
     else:
