@@ -59,7 +59,12 @@ TARGETS = {
     "report_large": 3.0,  # ks report --format md / html, x C
     "complete": 2.0,  # shell completion (one Tab), x ks --help
     "help_id": 1.1,  # ks --help in Indonesian, x ks --help in English: start-up must not grow
+    "pg_pending_large": 1.5,  # ks pending --format json on PostgreSQL, x D (psql)
+    "pg_report_large": 2.0,  # ks report on PostgreSQL, x E (psql)
+    "pg_cold_small": 10.0,  # cold ks pending on a small shared ledger, x A
 }
+PSQL = Path("/usr/bin/psql")
+MD_ALIGNMENT_ROW = re.compile(r"^\|(:?-+:?\|)+\s*$")
 CATALOG_TARGET_MS = 5.0  # loading the Indonesian catalog, in one process
 CATALOG_ROUNDS = 200
 # What the completion rows complete: `ks pending --province ja<Tab>`, `ks sign ksb-2022<Tab>`
@@ -1058,6 +1063,16 @@ def child_main(argv: list[str]) -> int:
         print(json.dumps(count_json(argv[1])))
     elif mode == "_report-sql":
         print(json.dumps(report_sql(argv[1], argv[2], argv[3])))
+    elif mode.startswith("_pg-"):
+        import bench_postgres  # beside this script; imports psycopg and kerjasama_cli
+
+        if mode == "_pg-load":
+            found = bench_postgres.load(argv[1], argv[2], int(argv[3]), argv[4], argv[5])
+        elif mode == "_pg-sql":
+            found = bench_postgres.pending_sql(argv[1], argv[2])
+        else:
+            found = bench_postgres.report_sql(argv[1], argv[2], argv[3])
+        print(json.dumps(found))
     elif mode == "_catalog":
         print(json.dumps(catalog_load()))
     elif mode == "_report-json":
@@ -1170,6 +1185,98 @@ def run_child(python: str, *args: str) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
+def postgres_ledgers(
+    args: argparse.Namespace,
+    python: str,
+    ks: str,
+    ledgers: dict[int, dict[str, Any]],
+    as_of: date,
+    since: date,
+    env: dict[str, str],
+    errfile: str,
+) -> dict[int, dict[str, Any]]:
+    """Each SQLite ledger loaded into a PostgreSQL database of its own (--postgres), with the
+    statements `ks pending` and `ks report` send there; {} without --postgres."""
+    if not args.postgres:
+        print("PostgreSQL rows: none (give --postgres URL)", file=sys.stderr)
+        return {}
+    if not PSQL.exists():
+        raise BenchError(f"no {PSQL}: install it with `apt-get install postgresql-client`")
+    found: dict[int, dict[str, Any]] = {}
+    for n, meta in ledgers.items():
+        print(f"PostgreSQL ledger of {n:,} agreements ...", file=sys.stderr, flush=True)
+        stamp = Path(meta["path"]).stem.rsplit("-", 1)[-1]
+        pg = run_child(python, "_pg-load", args.postgres, meta["path"], str(n), stamp, ks)
+        if pg["rows"]["agreement"] != meta["rows"]["agreement"]:
+            raise BenchError(f"the PostgreSQL copy of the ledger of {n:,} lost rows: {pg}")
+        state = "cached" if pg["cached"] else f"loaded in {pg['seconds']} s"
+        print(f"  {pg['url']} ({state})", file=sys.stderr)
+        pg["pending"] = run_child(python, "_pg-sql", pg["url"], PROVINCE)
+        probe = [ks, "--db", pg["url"], "report", "--as-of", as_of.isoformat(), "--format", "md"]
+        try:
+            run_process(probe, env, tty=False, errfile=errfile)
+        except BenchError as exc:  # a ks without the report on PostgreSQL: say so, go on
+            print(f"  no report rows: {exc}", file=sys.stderr)
+        else:
+            pg["report"] = run_child(
+                python, "_pg-report-sql", pg["url"], as_of.isoformat(), since.isoformat()
+            )
+        found[n] = pg
+    return found
+
+
+def postgres_measures(
+    pg: dict[int, dict[str, Any]],
+    ks: str,
+    python: str,
+    env: dict[str, str],
+    as_of: date,
+    since: date,
+) -> list[Measure]:
+    """D [N] (psql, the pending statement) and ks pending --format json on the database
+    (against A on small ledgers: the cold start), E [N] (psql, the report's statements) and
+    ks report."""
+    measures: list[Measure] = []
+    for n, meta in pg.items():
+        small = n <= SMALL_LIMIT
+        psql = [str(PSQL), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", meta["url"]]
+        pending = [ks, "--db", meta["url"], "pending", "--province", PROVINCE]
+        measures += [
+            Measure(
+                f"D{n}",
+                f"D: psql, pending SQL [{n:,}]",
+                [*psql, "-c", meta["pending"]["sql"]],
+                tty=False,
+            ),
+            Measure(  # a fresh process: the cold start (import psycopg, connect) in every run
+                f"pgjson{n}",
+                f"ks pending --format json, PostgreSQL [{n:,}]",
+                [*pending, "--format", "json"],
+                tty=False,
+                baseline="A" if small else f"D{n}",
+                target=TARGETS["pg_cold_small" if small else "pg_pending_large"],
+                ks=True,
+            ),
+        ]
+        if "report" in meta:
+            report = [ks, "--db", meta["url"], "report", "--as-of", as_of.isoformat()]
+            measures += [
+                Measure(f"E{n}", f"E: psql, report SQL [{n:,}]",
+                        [*psql, "-c", meta["report"]["sql"]], tty=False),
+                Measure(
+                    f"pgreport{n}",
+                    f"ks report --format md, PostgreSQL [{n:,}]",
+                    [*report, "--since", since.isoformat(), "--format", "md"],
+                    tty=False,
+                    baseline=f"E{n}",
+                    target=None if small else TARGETS["pg_report_large"],
+                    ks=True,
+                    rss_target=REPORT_RSS_TARGET_MIB,
+                ),
+            ]  # fmt: skip
+    return measures
+
+
 class Measure:
     """One command measured in every round."""
 
@@ -1260,6 +1367,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT, help="cache and results")
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="the project's venv")
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("KS_BENCH_POSTGRES_URL"),
+        help="a PostgreSQL database the bench may create its own databases from (e.g. "
+        "postgresql://postgres@/postgres?host=/tmp/pg); adds the PostgreSQL rows "
+        "(also $KS_BENCH_POSTGRES_URL)",
+    )
+    parser.add_argument(
         "--verify",
         action="store_true",
         help=f"also run `ks verify` on ledgers over {SMALL_LIMIT:,} agreements (slow)",
@@ -1330,6 +1445,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
             file=sys.stderr,
         )
     catalog = run_child(python, "_catalog")
+    pg = postgres_ledgers(args, python, ks, ledgers, as_of, since, env, errfile)
     measures = [
         Measure("harness", "harness: /usr/bin/time /bin/true", ["/bin/true"], tty=False),
         Measure("A", 'A: python -c "import sqlite3"', [python, "-c", "import sqlite3"], tty=False),
@@ -1485,6 +1601,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
                     for fmt in ("md", "html")
                 ),
             ]
+    measures += postgres_measures(pg, ks, python, env, as_of, since)
     by_id = {m.ident: m for m in measures}
 
     # 3. Check that every path returns the same rows (untimed; also warms the page cache).
@@ -1518,6 +1635,15 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
             raise BenchError(
                 f"ks pending --format json gave {parsed['rows']} rows, the sqlite3 shell "
                 f"{shell_rows}, on the ledger of {n:,}"
+            )
+    for n in pg:  # the database answers what the file answers
+        json_out = str(out_dir / f"pending-{n}.postgresql.json")
+        run_process(by_id[f"pgjson{n}"].argv, env, tty=False, stdout=json_out, errfile=errfile)
+        pg[n]["json_rows"] = run_child(python, "_count-json", json_out)["rows"]
+        if pg[n]["json_rows"] != checks[n]["json_rows"]:
+            raise BenchError(
+                f"ks pending on PostgreSQL gave {pg[n]['json_rows']} rows, on the file "
+                f"{checks[n]['json_rows']}, for the ledger of {n:,}"
             )
     # The report: the shell gives as many rows as report.build fetched, and the Markdown and
     # HTML hold as many table rows as its sections have items.
@@ -1642,6 +1768,7 @@ def run(args: argparse.Namespace, sizes: list[int]) -> int:
         "row_checks": checks,
         "completion_checks": completion_checks,
         "catalog": catalog,
+        "postgres": pg,
         "report": {
             "as_of": as_of.isoformat(),
             "since": since.isoformat(),
@@ -1672,9 +1799,9 @@ def count_table_rows(path: Path, fmt: str) -> int:
     rows = separators = 0
     with open(path, encoding="utf-8") as f:
         for line in f:
-            if fmt == "md":
+            if fmt == "md":  # a table's header, then its alignment row (|---|--:|), then rows
                 rows += line.startswith("|")
-                separators += line.startswith("|---")
+                separators += bool(MD_ALIGNMENT_ROW.match(line))
             else:
                 rows += line.startswith("<tr>")
     return rows - 2 * separators
