@@ -106,8 +106,11 @@ def load(maintenance_url: str, sqlite_path: str, n: int, stamp: str, ks: str) ->
 def _counts(url: str) -> dict[str, int]:
     import psycopg
 
+    counts = {}
     with psycopg.connect(url) as conn:
-        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in TABLES}
+        for table in TABLES:
+            (counts[table],) = conn.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0]
+    return counts
 
 
 def _literal(value: Any) -> str:
