@@ -1205,7 +1205,7 @@ def postgres_ledgers(
     found: dict[int, dict[str, Any]] = {}
     for n, meta in ledgers.items():
         print(f"PostgreSQL ledger of {n:,} agreements ...", file=sys.stderr, flush=True)
-        stamp = Path(meta["path"]).stem.rsplit("-", 1)[-1]
+        stamp = meta.get("stamp") or Path(meta["path"]).stem.split("-", 2)[-1]
         pg = run_child(python, "_pg-load", args.postgres, meta["path"], str(n), stamp, ks)
         if pg["rows"]["agreement"] != meta["rows"]["agreement"]:
             raise BenchError(f"the PostgreSQL copy of the ledger of {n:,} lost rows: {pg}")
