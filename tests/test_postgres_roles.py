@@ -17,13 +17,13 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import pytest
+from tests import test_postgres
 from tests.conftest import REPO, STORY, RunKs, assert_refused, ks_executable
-from tests.test_postgres import (  # noqa: F401 (fixtures)
+from tests.test_postgres import (
     PARTY_ADD,
     RECORD_THE_KSB,
     _admin_in,
@@ -31,15 +31,16 @@ from tests.test_postgres import (  # noqa: F401 (fixtures)
     _on,
     _rows,
     assert_chain_unbroken,
-    empty_database,
-    ledger_template,
-    pg_ledger,
-    server,
 )
 
 from kerjasama_cli import events
 from kerjasama_cli.location import ServerLedger
 
+# test_postgres's fixtures: a server, and fresh databases on it (empty, or a new ledger).
+server = test_postgres.server
+ledger_template = test_postgres.ledger_template
+empty_database = test_postgres.empty_database
+pg_ledger = test_postgres.pg_ledger
 README = REPO / "README.md"
 
 
