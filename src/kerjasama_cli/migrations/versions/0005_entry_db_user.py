@@ -14,7 +14,7 @@ triggers); entries recorded before stay as they were, with no `db_user`.
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-04
+Create Date: 2026-12-02
 """
 
 from collections.abc import Sequence
