@@ -77,19 +77,19 @@ def test_verify_reports_a_tampered_ledger_in_indonesian(story_copy: Path, run_ks
     ]
     summary = shown.stderr.splitlines()
     assert len(summary) == 1, shown.stderr
-    assert summary[0].startswith(f"{story_copy}: 2 masalah; skema 0004, 37 catatan, hash terakhir ")
+    assert summary[0].startswith(f"{story_copy}: 2 masalah; skema 0005, 37 catatan, hash terakhir ")
 
     as_json = json.loads(run_ks("verify", "--format", "json", env=ID).stdout)
     # The problems are prose, in the interface language; every other field is for machines.
     assert as_json["problems"] == shown.stdout.splitlines()
-    assert (as_json["ok"], as_json["schema"], as_json["entries"]) == (False, "0004", 37)
+    assert (as_json["ok"], as_json["schema"], as_json["entries"]) == (False, "0005", 37)
 
 
 def test_verify_of_a_sound_ledger_says_so_in_indonesian(story_copy: Path, run_ks: RunKs) -> None:
     shown = run_ks("verify", env=ID)
 
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.startswith(f"{story_copy}: baik; skema 0004, 37 catatan, hash terakhir ")
+    assert shown.stdout.startswith(f"{story_copy}: baik; skema 0005, 37 catatan, hash terakhir ")
 
 
 def test_check_names_the_problems_in_indonesian_with_indonesian_dates(

@@ -241,8 +241,81 @@ def test_a_0003_ledger_upgrades_in_place_to_names_unique_per_region(ledger_0003:
 def test_a_0003_ledger_is_read_only_until_a_write_upgrades_it(ledger_0003: Path) -> None:
     before = ledger_digest(ledger_0003)
     with (
-        pytest.raises(LedgerError, match="has schema 0003 and needs upgrading to 0004"),
+        pytest.raises(LedgerError, match="has schema 0003 and needs upgrading to 0005"),
         db.reader(ledger_0003),
     ):
         pass
     assert ledger_digest(ledger_0003) == before
+
+
+def _upgrade_to(path: Path, revision: str) -> None:
+    """Run the migrations up to `revision` only, as a release of that schema would have."""
+    from alembic import command
+
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", "kerjasama_cli:migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+    engine.dispose()
+
+
+def _entries(path: Path) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT * FROM entry ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_0004_ledger_gains_db_user_in_place_and_keeps_every_hash(ledger_0003: Path) -> None:
+    from kerjasama_cli import queries, verify
+
+    _upgrade_to(ledger_0003, "0004")  # a ledger as schema 0004 left it
+    assert db.revision_of(ledger_0003) == "0004"
+    before = _entries(ledger_0003)
+    actor = ledger.Actor("tester", date(2023, 1, 31))
+    db.write(ledger_0003, lambda sql: ledger.add_party(sql, actor, "Dinas Sosial", "surabaya"))
+
+    assert db.revision_of(ledger_0003) == "0005"
+    after = _entries(ledger_0003)
+    # The column comes last, empty: a file has no users, and the old entries are untouched.
+    assert [row[:-1] for row in after[: len(before)]] == before
+    assert {row[-1] for row in after} == {None}
+    assert verify.verify(ledger_0003).problems == []
+    with db.reader(ledger_0003) as conn:
+        logged = list(queries.log_entries(queries.sqlite_sql(conn)))
+    assert [e["hash"] for e in logged[: len(before)]] == [row[7] for row in before]
+    assert {e["db_user"] for e in logged} == {None}
+    conn = sqlite3.connect(ledger_0003)
+    try:
+        # Added in place, not by copying the table: its append-only triggers are still there.
+        with pytest.raises(sqlite3.DatabaseError, match="entry rows are never updated"):
+            conn.execute("UPDATE entry SET db_user = 'biro'")
+        with pytest.raises(sqlite3.DatabaseError, match="entry rows are never deleted"):
+            conn.execute("DELETE FROM entry")
+    finally:
+        conn.close()
+
+
+def test_the_0005_migration_can_be_undone(ledger_0003: Path) -> None:
+    from alembic import command
+
+    db.write(ledger_0003, lambda sql: None)
+    engine = create_engine(f"sqlite:///{ledger_0003}")
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", "kerjasama_cli:migrations")
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+    engine.dispose()
+    assert db.revision_of(ledger_0003) == "0004"
+    conn = sqlite3.connect(ledger_0003)
+    try:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(entry)")]
+        assert "db_user" not in columns and columns[-1] == "hash"
+        with pytest.raises(sqlite3.DatabaseError, match="entry rows are never updated"):
+            conn.execute("UPDATE entry SET recorded_by = 'x'")
+    finally:
+        conn.close()

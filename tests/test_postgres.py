@@ -34,7 +34,7 @@ import pytest
 from tests.conftest import STORY, RunKs, assert_refused, ks_executable
 from tests.test_cli import _IMPORTED
 
-from kerjasama_cli import db, events, ledger
+from kerjasama_cli import db, events, ledger, postgres
 from kerjasama_cli.errors import LedgerUnavailable
 from kerjasama_cli.location import ServerLedger, locate
 
@@ -198,7 +198,7 @@ def test_db_init_on_a_file_path_makes_an_empty_ledger_and_says_where(
     assert db.revision_of(ledger) == db.SCHEMA_HEAD
     again = run_ks("db", "init")
     assert again.returncode == 0
-    assert "already a ks ledger (schema 0004); nothing changed" in again.stderr
+    assert "already a ks ledger (schema 0005); nothing changed" in again.stderr
     assert json.loads(run_ks("db", "status", "--format", "json").stdout)["entries"] == 0
 
 
@@ -319,8 +319,8 @@ def test_db_init_makes_an_empty_database_a_ledger_once(empty_database: str, run_
     ks = _on(run_ks, empty_database)
     made = ks("db", "init")
     assert made.returncode == 0, made.stderr
-    assert made.stderr == f"{ServerLedger(empty_database)}: created a ks ledger, schema 0004\n"
-    assert _rows(empty_database, "SELECT version_num FROM alembic_version") == [("0004",)]
+    assert made.stderr == f"{ServerLedger(empty_database)}: created a ks ledger, schema 0005\n"
+    assert _rows(empty_database, "SELECT version_num FROM alembic_version") == [("0005",)]
     assert "entry" in _tables(empty_database) and "signature" in _tables(empty_database)
     assert _rows(empty_database, "SELECT count(*) FROM entry") == [(0,)]
     assert ks("db", "head").stdout.strip() == events.GENESIS_HASH
@@ -328,7 +328,7 @@ def test_db_init_makes_an_empty_database_a_ledger_once(empty_database: str, run_
 
     again = ks("db", "init")
     assert again.returncode == 0, again.stderr
-    assert "is already a ks ledger (schema 0004); nothing changed" in again.stderr
+    assert "is already a ks ledger (schema 0005); nothing changed" in again.stderr
     assert _tables(empty_database) == tables
     assert ks(*PARTY_ADD).returncode == 0
     assert ks("db", "init").returncode == 0
@@ -409,8 +409,6 @@ def test_an_older_schema_is_upgraded_by_db_upgrade_alone(
     from alembic.config import Config
     from sqlalchemy import create_engine
 
-    from kerjasama_cli import postgres
-
     # A ledger as an older ks would have made it: schema 0003, marked as a ks ledger.
     engine = create_engine(
         "postgresql+psycopg://", creator=lambda: postgres.connect(ServerLedger(empty_database))
@@ -429,9 +427,9 @@ def test_an_older_schema_is_upgraded_by_db_upgrade_alone(
     assert _rows(empty_database, "SELECT version_num FROM alembic_version") == [("0003",)]
     upgraded = ks("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert upgraded.stdout == f"{ServerLedger(empty_database)}: schema 0003 upgraded to 0004\n"
+    assert upgraded.stdout == f"{ServerLedger(empty_database)}: schema 0003 upgraded to 0005\n"
     assert ks(*PARTY_ADD).returncode == 0
-    assert ks("db", "upgrade").stdout.endswith("schema 0004 is current\n")
+    assert ks("db", "upgrade").stdout.endswith("schema 0005 is current\n")
 
 
 def test_writes_are_recorded_and_history_cannot_be_rewritten(pg_ledger: str) -> None:
@@ -495,7 +493,7 @@ def test_a_reader_cannot_write_and_does_not_wait_for_a_writer(
     with db.reader(where) as conn, pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         conn.execute("INSERT INTO void (id, target_seq, reason, entry_seq) VALUES (1, 1, 'x', 1)")
     with psycopg.connect(where.conninfo) as writer:
-        writer.execute("LOCK TABLE entry IN EXCLUSIVE MODE")  # a writer at work
+        writer.execute(postgres.WRITE_LOCK)  # a writer at work
         started = time.monotonic()
         head = _on(run_ks, pg_ledger)("db", "head")
         assert (head.returncode, head.stdout.strip()) == (0, events.GENESIS_HASH)
@@ -511,7 +509,7 @@ def test_a_writer_waiting_too_long_for_the_lock_is_told_to_try_again(
     where = ServerLedger(pg_ledger)
     actor = ledger.Actor("penguji", date(2022, 9, 10))
     with psycopg.connect(where.conninfo) as other:
-        other.execute("LOCK TABLE entry IN EXCLUSIVE MODE")
+        other.execute(postgres.WRITE_LOCK)
         with pytest.raises(LedgerUnavailable, match=r"busy .* try again"):
             db.write(
                 where,
@@ -571,8 +569,8 @@ def test_a_command_that_needs_a_file_says_so(pg_ledger: str, run_ks: RunKs, tmp_
 def _entries(url: str) -> list[tuple[Any, ...]]:
     return _rows(
         url,
-        "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash "
-        "FROM entry ORDER BY seq",
+        "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash, "
+        "db_user FROM entry ORDER BY seq",
     )
 
 
@@ -581,9 +579,9 @@ def assert_chain_unbroken(url: str) -> list[tuple[Any, ...]]:
     entries = _entries(url)
     assert [e[0] for e in entries] == list(range(1, len(entries) + 1))
     previous = events.GENESIS_HASH
-    for seq, at, by, action, key, payload, prev_hash, digest in entries:
+    for seq, at, by, action, key, payload, prev_hash, digest, db_user in entries:
         assert prev_hash == previous, f"entry {seq} does not follow entry {seq - 1}"
-        assert digest == events.entry_hash(prev_hash, seq, at, by, action, key, payload)
+        assert digest == events.entry_hash(prev_hash, seq, at, by, action, key, payload, db_user)
         previous = digest
     with db.reader(ServerLedger(url)) as conn:
         assert events.head(db.runner(conn)) == (len(entries), previous)
@@ -626,7 +624,7 @@ def test_db_status_on_postgresql(pg_ledger: str, run_ks: RunKs) -> None:
     (size,) = _rows(pg_ledger, "SELECT pg_database_size(current_database())")[0]
     assert status["database"] == str(ServerLedger(pg_ledger)) and "path" not in status
     assert 0.5 * size < status["bytes"] < 2 * size
-    assert (status["schema"], status["entries"], status["agreements"]) == ("0004", 4, 1)
+    assert (status["schema"], status["entries"], status["agreements"]) == ("0005", 4, 1)
     assert status["head"] == ks("db", "head").stdout.strip() == _entries(pg_ledger)[-1][7]
     text = ks("db", "status").stdout
     assert text.startswith("Ledger database") and "Ledger file" not in text

@@ -484,17 +484,59 @@ def test_pending_is_alike_for_every_filter_and_wait(both: Both) -> None:
     assert both.read(queries.pending, date(2022, 9, 10), older_than=-1)[0] == "InvalidInput"
 
 
-def test_history_and_status_are_alike_to_the_hash(both: Both) -> None:
-    entries = both.read(queries.log_entries)
+def _as_in_a_file(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries written on PostgreSQL as a ledger file holds them: without the server's role
+    (db_user), and so with the chain hashed as it is without one."""
+    from kerjasama_cli import events
+
+    kept, previous = [], events.GENESIS_HASH
+    for entry in entries:
+        previous = events.entry_hash(
+            previous,
+            entry["seq"],
+            entry["recorded_at"],
+            entry["recorded_by"],
+            entry["action"],
+            entry["agreement"],
+            events.canonical(entry["values"]),
+        )
+        kept.append({**entry, "db_user": None, "hash": previous})
+    return kept
+
+
+def test_history_and_status_are_alike_to_the_hash_but_for_the_servers_role(both: Both) -> None:
+    lite, server = queries.sqlite_sql(both.lite), queries.psycopg_sql(both.postgres)
+    (role,) = next(iter(server("SELECT session_user")))
+    for args, kw in (
+        ((), {}),
+        ((KSB,), {}),
+        ((WITHDRAWN,), {}),
+        ((), {"since": date(2024, 1, 1)}),
+        ((PKS[0],), {"since": date(2023, 1, 1)}),
+    ):
+        on_file = list(queries.log_entries(lite, *args, **kw))
+        on_server = list(queries.log_entries(server, *args, **kw))
+        assert on_file and {e["db_user"] for e in on_file} == {None}
+        assert {e["db_user"] for e in on_server} == {role}  # every entry, set by the server
+        # Hashed with its role: a head kept from the server vouches for who wrote what.
+        assert not {e["hash"] for e in on_server} & {e["hash"] for e in on_file}
+        if not args and not kw:  # the whole chain: without the roles, the file's hashes
+            assert _as_in_a_file(on_server) == on_file
+        else:
+            assert [{**e, "db_user": None, "hash": None} for e in on_server] == [
+                {**e, "hash": None} for e in on_file
+            ]
+    entries = list(queries.log_entries(lite))
     assert len(entries) > 60 and entries[-1]["seq"] == len(entries)
-    assert both.read(queries.log_entries, KSB)
-    assert both.read(queries.log_entries, WITHDRAWN)[-1]["summary"].startswith("withdrew")
-    since = both.read(queries.log_entries, since=date(2024, 1, 1))
+    assert list(queries.log_entries(lite, WITHDRAWN))[-1]["summary"].startswith("withdrew")
+    since = list(queries.log_entries(lite, since=date(2024, 1, 1)))
     assert since and all(e["recorded_at"] >= "2024-01-01" for e in since)
-    assert both.read(queries.log_entries, PKS[0], since=date(2023, 1, 1))
     assert both.read(queries.log_entries, "PKS-2022-0099")[0] == "NotFound"
-    status = both.read(queries.ledger_status)
+    status = queries.ledger_status(lite)
+    on_server_status = queries.ledger_status(server)
     assert status["entries"] == len(entries) and status["head"] == entries[-1]["hash"]
+    assert on_server_status["head"] == list(queries.log_entries(server))[-1]["hash"]
+    assert {**on_server_status, "head": None} == {**status, "head": None}
     assert (status["agreements"], status["voided"]) == (15, 2)
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # "KSLG" in the SQLite header tells our ledgers from any other SQLite file.
 APPLICATION_ID = 0x4B534C47
 # Alembic revisions in order; the last is what this release writes.
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 BUSY_TIMEOUT_SECONDS = 30.0
 # Take the write lock first: a deferred transaction that reads and then writes fails at once

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kerjasama_cli.i18n import _
-from kerjasama_cli.queries import Sql, first, normalize
+from kerjasama_cli.queries import POSTGRESQL, Sql, dialect_of, first, normalize
 
 GENESIS_HASH = "0" * 64
 
@@ -26,10 +26,25 @@ def canonical(value: Any) -> str:
 
 
 def entry_hash(
-    prev_hash: str, seq: int, at: str, by: str, action: str, key: str | None, payload: str
+    prev_hash: str,
+    seq: int,
+    at: str,
+    by: str,
+    action: str,
+    key: str | None,
+    payload: str,
+    db_user: str | None = None,
 ) -> str:
-    """SHA-256 over the previous hash and everything the entry says."""
-    body = canonical([prev_hash, seq, at, by, action, key, payload])
+    """SHA-256 over the previous hash and everything the entry says.
+
+    `db_user` (the PostgreSQL role that wrote the entry) is hashed when there is one; an
+    entry without it (every entry of a ledger file, and those written before schema 0005)
+    hashes as it always has.
+    """
+    fields: list[Any] = [prev_hash, seq, at, by, action, key, payload]
+    if db_user is not None:
+        fields.append(db_user)
+    body = canonical(fields)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -63,18 +78,33 @@ def append(
     seq += 1
     at = timestamp(now)
     text = canonical(payload)
-    sql(
-        "INSERT INTO entry (seq, recorded_at, recorded_by, action, agreement_key, payload, "
-        "prev_hash, hash) VALUES (:seq, :at, :by, :action, :key, :payload, :prev, :hash)",
-        seq=seq,
-        at=at,
-        by=by,
-        action=action,
-        key=agreement_key,
-        payload=text,
-        prev=prev_hash,
-        hash=entry_hash(prev_hash, seq, at, by, action, agreement_key, text),
-    )
+    values = {
+        "seq": seq,
+        "at": at,
+        "by": by,
+        "action": action,
+        "key": agreement_key,
+        "payload": text,
+        "prev": prev_hash,
+    }
+    if dialect_of(sql) == POSTGRESQL:
+        # The role the server logged in, which its trigger holds every entry to; hashed.
+        db_user = str(next(iter(sql("SELECT session_user")))[0])
+        sql(
+            "INSERT INTO entry (seq, recorded_at, recorded_by, action, agreement_key, payload, "
+            "prev_hash, hash, db_user) "
+            "VALUES (:seq, :at, :by, :action, :key, :payload, :prev, :hash, :db_user)",
+            **values,
+            db_user=db_user,
+            hash=entry_hash(prev_hash, seq, at, by, action, agreement_key, text, db_user),
+        )
+    else:  # a file has no users: db_user stays NULL
+        sql(
+            "INSERT INTO entry (seq, recorded_at, recorded_by, action, agreement_key, payload, "
+            "prev_hash, hash) VALUES (:seq, :at, :by, :action, :key, :payload, :prev, :hash)",
+            **values,
+            hash=entry_hash(prev_hash, seq, at, by, action, agreement_key, text),
+        )
     apply(sql, seq, action, payload)
     return seq
 

@@ -1,8 +1,8 @@
 """Write operations: register a party, add, sign, hand over, void (or withdraw), amend.
 
 Each function runs inside the one write transaction that `db.write` opens (`BEGIN IMMEDIATE`
-on a file; on PostgreSQL one that first takes `LOCK TABLE entry IN EXCLUSIVE MODE`, so ids,
-keys and the chain's head are read under the writer's lock), checks every rule before
+on a file; on PostgreSQL one that first takes the writer's advisory lock, so ids, keys
+and the chain's head are read under it), checks every rule before
 writing anything, then appends one entry per change to the hash-chained entries table;
 `events.apply` turns each entry into rows. Entries, signatures and handovers are never
 updated or deleted (the database refuses it): a mistake is voided or amended by a new

@@ -34,6 +34,9 @@ class Entry(SQLModel, table=True):
     payload: str  # canonical JSON of the values written
     prev_hash: str = Field(unique=True)  # unique: two writers can never fork the chain
     hash: str = Field(unique=True)
+    # PostgreSQL's session_user, set by ks and held by a trigger (migration 0005); NULL in
+    # a ledger file, which has no users. Hashed with the rest when set.
+    db_user: str | None = None
 
 
 class Party(SQLModel, table=True):

@@ -2,9 +2,10 @@
 
 psycopg (3) is imported only here, and only for a URL: a ledger file never pays for it.
 Reads run in one read-only REPEATABLE READ transaction (every query of a command sees the
-same ledger). A write runs in one READ COMMITTED transaction that first takes
-`LOCK TABLE entry IN EXCLUSIVE MODE`: writers queue, readers carry on, and the ids
-(`max(id) + 1`), keys and chain head an operation reads are read under the writer's lock.
+same ledger). A write runs in one READ COMMITTED transaction that first takes the writer's
+lock (`WRITE_LOCK`, a transaction-level advisory lock): writers queue, readers carry on, and
+the ids (`max(id) + 1`), keys and chain head an operation reads are read under it. Every
+entry records the server's `session_user` (`events.append`; a trigger holds it to that).
 The schema is made and upgraded only by `ks db init` and `ks db upgrade` (Alembic, through
 SQLAlchemy): on a shared database no write changes the schema on the side.
 
@@ -37,10 +38,15 @@ CONNECTION_DEFAULTS = {"application_name": "ks", "connect_timeout": "10"}
 # that two of them at once never both build a schema.
 SCHEMA_LOCK = db.APPLICATION_ID
 EMPTY, OURS, FOREIGN = "empty", "ours", "foreign"
-# What every write takes first. EXCLUSIVE lets readers read on but queues writers, so that
-# each reads max(id), the next key and the chain's head with no other writer between.
-# (A module constant so that the concurrency test can show what happens without it.)
-WRITE_LOCK = "LOCK TABLE entry IN EXCLUSIVE MODE"
+# What every write takes first: it queues writers (readers take no such lock and read on),
+# so that each reads max(id), the next key and the chain's head with no other writer
+# between. An advisory lock rather than `LOCK TABLE entry IN EXCLUSIVE MODE`, which
+# PostgreSQL grants only to roles with UPDATE, DELETE or TRUNCATE on the table: a writer
+# needs none of them (see the README's roles), and it is released with the transaction,
+# also when a writer is killed. The pair (APPLICATION_ID, 1) is ours alone; lock_timeout
+# bounds the wait. (A module constant so that the concurrency test can show what happens
+# without it.)
+WRITE_LOCK = f"SELECT pg_advisory_xact_lock({db.APPLICATION_ID}, 1)"
 
 # What the catalog says about the current schema: how many relations it holds, and the
 # comment on a table called entry (NULL if there is none).

@@ -569,11 +569,15 @@ def pending(
 def log_entries(
     sql: Sql, key: str | None = None, since: date | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Entries in order, of the whole ledger or of one agreement, with what voided them."""
+    """Entries in order, of the whole ledger or of one agreement, with what voided them.
+
+    `recorded_by` is who the writer said it was (`--by`); `db_user` the PostgreSQL role that
+    wrote the entry, as the server knows it (None in a ledger file)."""
     wanted = find_agreement(sql, key, withdrawn=True).key if key else None
     rows = sql(
         "SELECT e.seq, e.recorded_at, e.recorded_by, e.action, e.agreement_key, e.payload, "
-        "e.hash, (SELECT v.entry_seq FROM void v WHERE v.target_seq = e.seq) FROM entry e "
+        "e.hash, (SELECT v.entry_seq FROM void v WHERE v.target_seq = e.seq), e.db_user "
+        "FROM entry e "
         + where(
             None if wanted is None else "e.agreement_key = :key",
             None if since is None else "e.recorded_at >= :since",
@@ -582,7 +586,7 @@ def log_entries(
         key=wanted,
         since=since.isoformat() if since else None,
     )
-    for seq, at, by, action, agreement, payload, digest, voided_by in rows:
+    for seq, at, by, action, agreement, payload, digest, voided_by, db_user in rows:
         try:
             values = json.loads(payload)
         except ValueError:  # includes text that is not UTF-8
@@ -593,6 +597,7 @@ def log_entries(
             "seq": seq,
             "recorded_at": at,
             "recorded_by": by,
+            "db_user": db_user,
             "action": action,
             "agreement": agreement,
             "summary": describe(action, values),

@@ -69,7 +69,9 @@ def log_command(
     """Show the history of every change.
 
     Every change in order: when it was recorded (in local time, to the minute; --format
-    json gives the exact time in UTC), by whom, and what it recorded.
+    json gives the exact time in UTC), by whom, and what it recorded. On a PostgreSQL
+    ledger "by whom" is both the name given with --by and, after it, the login the
+    database server knew (db_user in --format json).
 
     Voided entries stay and say which entry voided them.
 
@@ -108,10 +110,17 @@ def _local_midnight(day: date) -> datetime:
 
 
 def _for_people(row: dict[str, Any]) -> dict[str, Any]:
-    """An entry as the table shows it: local time to the minute, and what voided it."""
+    """An entry as the table shows it: local time to the minute, who recorded it (with the
+    PostgreSQL role that wrote it, on a shared ledger), and what voided it."""
     from kerjasama_cli.render import local_minute
 
     shown = {**row, "recorded_at": local_minute(row["recorded_at"])}
+    if row["db_user"] is not None:
+        # In the By column rather than a column of its own: a ledger file has no roles, and
+        # the columns of a pipe's output stay the same on both engines.
+        shown["recorded_by"] = _("{by} (login {db_user})").format(
+            by=row["recorded_by"], db_user=row["db_user"]
+        )
     if row["voided_by"] is not None:
         shown["summary"] = _("{summary} [voided by entry {seq}]").format(
             summary=row["summary"], seq=row["voided_by"]

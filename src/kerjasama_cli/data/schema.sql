@@ -1,4 +1,4 @@
--- ks schema 0004: what this release's migrations build; written by verify.write_schema_file, checked by the tests.
+-- ks schema 0005: what this release's migrations build; written by verify.write_schema_file, checked by the tests.
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL, 
@@ -13,7 +13,7 @@ CREATE TABLE entry (
 	agreement_key VARCHAR, 
 	payload VARCHAR NOT NULL, 
 	prev_hash VARCHAR NOT NULL, 
-	hash VARCHAR NOT NULL, 
+	hash VARCHAR NOT NULL, db_user VARCHAR, 
 	CONSTRAINT pk_entry PRIMARY KEY (seq), 
 	CONSTRAINT uq_entry_hash UNIQUE (hash), 
 	CONSTRAINT uq_entry_prev_hash UNIQUE (prev_hash)
