@@ -296,7 +296,7 @@ def verify_command(
     kept = [verify.parse_head(h) for h in head or []]
     if heads is not None:
         kept += verify.read_heads(heads)
-    report = verify.verify(settings(ctx).path, heads=kept)
+    report = verify.verify(settings(ctx).location, heads=kept)
     if fmt is VerifyFormat.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
