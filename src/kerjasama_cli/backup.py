@@ -16,10 +16,12 @@ import errno
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kerjasama_cli import db, events, outputs, verify
+from kerjasama_cli import db, events, outputs, queries, verify
 from kerjasama_cli.errors import InvalidInput, KsError, LedgerError
 from kerjasama_cli.i18n import _, ngettext
 from kerjasama_cli.location import Location, ServerLedger
@@ -113,7 +115,7 @@ def _fill(sql: Sql, source: Location, dest: Location) -> verify.Report:
     """Inside `dest`'s write transaction: every entry of `source`, as recorded, each applied
     as it was when it was written; then `dest` verified before the transaction commits."""
     _refuse_entries(sql, dest)  # again, under the writer's lock
-    with db.reader(source) as conn:
+    with db.reader(source) as conn, _pipelined(sql):
         entries = verify.stream(
             db.runner(conn), f"SELECT {verify.ENTRY_COLUMNS} FROM entry ORDER BY seq"
         )
@@ -141,6 +143,21 @@ def _fill(sql: Sql, source: Location, dest: Location) -> verify.Report:
             )
         )
     return report
+
+
+@contextmanager
+def _pipelined(sql: Sql) -> Iterator[None]:
+    """On PostgreSQL, the statements sent on without waiting for each one's answer
+    (psycopg's pipeline mode; a statement whose rows are read still waits for them): a
+    copy's hundred thousand inserts would otherwise each wait a round trip."""
+    conn = None
+    if queries.dialect_of(sql) == queries.POSTGRESQL:
+        conn = getattr(sql("SELECT 1"), "connection", None)
+    if conn is None:
+        yield
+        return
+    with conn.pipeline():
+        yield
 
 
 def _refuse_entries(sql: Sql, dest: Location) -> None:
