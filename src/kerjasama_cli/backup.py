@@ -115,25 +115,19 @@ def _fill(sql: Sql, source: Location, dest: Location) -> verify.Report:
     """Inside `dest`'s write transaction: every entry of `source`, as recorded, each applied
     as it was when it was written; then `dest` verified before the transaction commits."""
     _refuse_entries(sql, dest)  # again, under the writer's lock
+    columns = verify.entry_columns()  # each entry whole, as recorded: its hash still holds
+    insert = (
+        f"INSERT INTO entry ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f':{column}' for column in columns)})"
+    )
     with db.reader(source) as conn, _pipelined(sql):
         entries = verify.stream(
-            db.runner(conn), f"SELECT {verify.ENTRY_COLUMNS} FROM entry ORDER BY seq"
+            db.runner(conn), f"SELECT {', '.join(columns)} FROM entry ORDER BY seq"
         )
-        for seq, at, by, action, key, payload, prev_hash, digest in entries:
-            sql(
-                "INSERT INTO entry (seq, recorded_at, recorded_by, action, agreement_key, "
-                "payload, prev_hash, hash) VALUES (:seq, :at, :by, :action, :key, :payload, "
-                ":prev, :hash)",
-                seq=seq,
-                at=at,
-                by=by,
-                action=action,
-                key=key,
-                payload=payload,
-                prev=prev_hash,
-                hash=digest,
-            )
-            events.apply(sql, seq, action, json.loads(payload))
+        for entry in entries:
+            recorded = dict(zip(columns, entry, strict=True))
+            sql(insert, **recorded)
+            events.apply(sql, recorded["seq"], recorded["action"], json.loads(recorded["payload"]))
     report = verify.Report(str(dest), schema=db.SCHEMA_HEAD)
     verify.check(sql, report)
     if not report.ok:

@@ -159,11 +159,12 @@ def check(
         found = schema_objects(sql)
         _add(report, schema_differences(found, expected_schema_objects()))
     not_carried = set(report.heads_checked) - {events.GENESIS_HASH}  # every chain's start
-    broken = _chain(sql, report, not_carried, found)
+    columns = entry_columns()
+    broken = _chain(sql, report, not_carried, found, columns)
     _add(report, broken)
     _add(report, [_head_problem(h) for h in report.heads_checked if h in not_carried])
     if replay and not damaged and not broken:  # replaying a damaged chain repeats it
-        _replay(sql, report, found, ledger_file, into)
+        _replay(sql, report, found, columns, ledger_file, into)
 
 
 def parse_head(text: str) -> str:
@@ -229,8 +230,18 @@ def _integrity(sql: Sql) -> list[str]:
     return found
 
 
+# The columns of every release's entries, in the order events.entry_hash takes them (the
+# hash itself eighth, in their place).
 ENTRY_COLUMNS = "seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash"
-ENTRY_MARKS = ", ".join("?" for _column in ENTRY_COLUMNS.split(", "))
+
+
+def entry_columns() -> tuple[str, ...]:
+    """Every column of an entry in this release's schema: ENTRY_COLUMNS, then any column a
+    later schema gave the entry table, in its order, which events.entry_hash takes after
+    the payload. A copy carries them all; verify hashes them all."""
+    base = tuple(ENTRY_COLUMNS.split(", "))
+    entry = expected_schema_objects()[("table", "entry")]
+    return base + tuple(column for column, _definition in entry.columns if column not in base)
 
 
 def _chain(
@@ -238,13 +249,14 @@ def _chain(
     report: Report,
     not_carried: set[str],
     found: dict[tuple[str, str], SchemaObject],
+    columns: tuple[str, ...],
 ) -> list[str]:
     """The chain's problems; removes from `not_carried` each hash an entry carries."""
     expected_seq, previous = 1, events.GENESIS_HASH
     problems: list[str] = []
     entry = found.get(("table", "entry"))
     have = {column for column, _definition in entry.columns} if entry else set()
-    lacking = [c for c in ENTRY_COLUMNS.split(", ") if c not in have]
+    lacking = [c for c in columns if c not in have]
     if lacking:  # the entry table itself altered (the schema check says how): unreadable
         report.head = previous
         return [
@@ -253,8 +265,8 @@ def _chain(
             )
         ]
     try:
-        rows = stream(sql, f"SELECT {ENTRY_COLUMNS} FROM entry ORDER BY seq")
-        for seq, at, by, action, key, payload, prev_hash, digest in rows:
+        rows = stream(sql, f"SELECT {', '.join(columns)} FROM entry ORDER BY seq")
+        for seq, at, by, action, key, payload, prev_hash, digest, *later in rows:
             report.entries += 1
             if seq != expected_seq:
                 problems.append(
@@ -266,7 +278,7 @@ def _chain(
                 problems.append(
                     _("chain: entry {seq} does not follow the entry before it").format(seq=seq)
                 )
-            if digest != events.entry_hash(prev_hash, seq, at, by, action, key, payload):
+            if digest != events.entry_hash(prev_hash, seq, at, by, action, key, payload, *later):
                 problems.append(
                     _("chain: entry {seq} was changed after it was recorded").format(seq=seq)
                 )
@@ -306,6 +318,7 @@ def _replay(
     sql: Sql,
     report: Report,
     found: dict[tuple[str, str], SchemaObject],
+    columns: tuple[str, ...],
     ledger_file: Path | None,
     into: Path | None,
 ) -> None:
@@ -313,9 +326,8 @@ def _replay(
     with tempfile.TemporaryDirectory(prefix="ks-verify-") as scratch:
         replica = sqlite3.connect(into or Path(scratch) / "replay.sqlite")
         try:
-            problem = replay_entries(
-                replica, stream(sql, f"SELECT {ENTRY_COLUMNS} FROM entry ORDER BY seq")
-            )
+            entries = stream(sql, f"SELECT {', '.join(columns)} FROM entry ORDER BY seq")
+            problem = replay_entries(replica, entries, columns)
             if problem is not None:
                 report.problems.append(problem)
                 return
@@ -336,24 +348,25 @@ def _replay(
         _sync(into)
 
 
-def replay_entries(replica: sqlite3.Connection, entries: Iterable[Row]) -> str | None:
+def replay_entries(
+    replica: sqlite3.Connection, entries: Iterable[Row], columns: tuple[str, ...]
+) -> str | None:
     """Build this release's schema in the empty SQLite database `replica` and apply every
-    entry to it, in one transaction committed at the end; the first entry that cannot be
-    applied is returned as a problem (nothing is committed then)."""
+    entry (rows of `columns`, as `entry_columns` names them) to it, without a journal, in
+    one transaction committed at the end; the first entry that cannot be applied is
+    returned as a problem, and `replica` is then to be thrown away."""
     replica.execute("PRAGMA journal_mode = OFF")
     replica.execute("PRAGMA synchronous = OFF")
     replica.execute("PRAGMA cache_size = -262144")  # 256 MiB: replay is all inserts
     for statement in expected_statements():
         replica.execute(statement)
     sql = queries.sqlite_sql(replica)
+    insert = f"INSERT INTO entry ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     for entry in entries:
-        replica.execute(
-            f"INSERT INTO entry ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entry
-        )
+        replica.execute(insert, entry)
         try:
             events.apply(sql, entry[0], entry[3], json.loads(entry[5]))
         except (LookupError, ValueError, KeyError, sqlite3.Error) as exc:
-            replica.rollback()
             return _("replay: entry {seq} cannot be applied: {error}").format(
                 seq=entry[0], error=exc
             )

@@ -221,8 +221,8 @@ def copy_command(
     Examples:
 
     \b
-        ks db copy kerjasama.sqlite 'postgresql://biro@db.kaltimprov.go.id/kerjasama'
-        ks db copy postgresql:///kerjasama arsip-$(date +%F).sqlite
+        ks db copy "$KS_DB" salinan-$(date +%F).sqlite
+        createdb kerjasama && ks db copy kantor.sqlite postgresql:///kerjasama
     """
     from kerjasama_cli import backup
     from kerjasama_cli.errors import InvalidInput
