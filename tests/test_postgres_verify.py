@@ -126,8 +126,8 @@ def test_a_snapshot_of_another_schema_revision_is_not_compared(
     monkeypatch.setattr(postgres_schema, "SNAPSHOT_FILE", old)
     report = verify.verify(ServerLedger(pg_ledger))
     assert report.problems == [
-        "schema: this release has no description of schema 0004 on PostgreSQL to compare "
-        "with (a faulty release)"
+        f"schema: this release has no description of schema {db.SCHEMA_HEAD} on PostgreSQL "
+        "to compare with (a faulty release)"
     ]
 
 
@@ -284,11 +284,10 @@ def test_a_full_rewrite_is_caught_by_a_head_kept_from_before(
         conn.execute("UPDATE signature SET signed_on = '2022-07-01' WHERE id = 1")
         previous = events.GENESIS_HASH
         rows = conn.execute(
-            "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload "
-            "FROM entry ORDER BY seq"
+            f"SELECT {', '.join(verify.entry_columns())} FROM entry ORDER BY seq"
         ).fetchall()
-        for seq, at, by, action, key, payload in rows:
-            digest = events.entry_hash(previous, seq, at, by, action, key, payload)
+        for seq, at, by, action, key, payload, _prev, _hash, *later in rows:
+            digest = events.entry_hash(previous, seq, at, by, action, key, payload, *later)
             conn.execute(
                 "UPDATE entry SET prev_hash = %s, hash = %s WHERE seq = %s", (previous, digest, seq)
             )
