@@ -28,7 +28,7 @@ from typing import Any
 from kerjasama_cli import db
 from kerjasama_cli.i18n import N_, _
 from kerjasama_cli.queries import Sql, first
-from kerjasama_cli.verify import ON_TABLE, SchemaObject
+from kerjasama_cli.verify import ON_TABLE, SchemaObject, schema_differences
 
 SNAPSHOT_FILE = Path(__file__).parent / "data" / "schema-postgresql.json"
 SNAPSHOT_NOTE = (
@@ -269,6 +269,19 @@ def expected() -> dict[tuple[str, str], SchemaObject] | None:
     if snapshot.get("revision") != db.SCHEMA_HEAD:
         return None
     return _from_description(snapshot["objects"])
+
+
+def differences(found: dict[tuple[str, str], SchemaObject]) -> list[str]:
+    """What in the objects `found` differs from this release's snapshot, one line each."""
+    wanted = expected()
+    if wanted is None:
+        return [
+            _(
+                "schema: this release has no description of schema {revision} on "
+                "PostgreSQL to compare with (a faulty release)"
+            ).format(revision=db.SCHEMA_HEAD)
+        ]
+    return schema_differences(found, wanted)
 
 
 def snapshot_text(sql: Sql) -> str:

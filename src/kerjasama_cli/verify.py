@@ -137,21 +137,9 @@ def check(
     if server:
         from kerjasama_cli import postgres_schema
 
-        damaged: list[str] = []
+        damaged: list[str] = []  # no integrity_check there: the server keeps its pages
         found = postgres_schema.objects(sql)
-        wanted = postgres_schema.expected()
-        if wanted is None:
-            _add(
-                report,
-                [
-                    _(
-                        "schema: this release has no description of schema {revision} on "
-                        "PostgreSQL to compare with (a faulty release)"
-                    ).format(revision=db.SCHEMA_HEAD)
-                ],
-            )
-        else:
-            _add(report, schema_differences(found, wanted))
+        _add(report, postgres_schema.differences(found))
         _add(report, postgres_schema.problems(sql))
     else:
         damaged = _integrity(sql)
