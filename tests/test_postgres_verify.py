@@ -604,7 +604,7 @@ def test_a_copy_that_does_not_verify_commits_nothing(
             report.problems.append("replay: a problem this test made up")
 
     monkeypatch.setattr(verify, "check", failing)
-    with pytest.raises(LedgerError, match="the copy did not verify, so nothing was written"):
+    with pytest.raises(LedgerError, match=r"the copy did not verify, so .* without entries"):
         backup.copy(story_ledger, ServerLedger(pg_ledger))
     assert _rows(pg_ledger, "SELECT count(*) FROM entry") == [(0,)]
     assert _rows(pg_ledger, "SELECT count(*) FROM signature") == [(0,)]

@@ -132,7 +132,7 @@ def _fill(sql: Sql, source: Location, dest: Location) -> verify.Report:
     verify.check(sql, report)
     if not report.ok:
         raise LedgerError(
-            _("the copy did not verify, so nothing was written to {dest}: {problem}").format(
+            _("the copy did not verify, so {dest} was left without entries: {problem}").format(
                 dest=dest, problem=report.problems[0]
             )
         )
