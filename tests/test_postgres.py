@@ -557,12 +557,6 @@ def test_a_role_without_rights_is_refused_in_one_line(pg_ledger: str, run_ks: Ru
         _admin(pg_ledger, f'DROP ROLE "{role}"')
 
 
-def test_a_command_that_needs_a_file_says_so(pg_ledger: str, run_ks: RunKs, tmp_path: Path) -> None:
-    result = _on(run_ks, pg_ledger)("db", "backup", str(tmp_path / "salinan.sqlite"))
-    assert_refused(result, "does not run on a PostgreSQL ledger yet", code=1)
-    assert not (tmp_path / "salinan.sqlite").exists()
-
-
 # --- the whole story, and many writers ---------------------------------------------------------
 
 

@@ -7,25 +7,26 @@ people, in the interface language, with dates written in it.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from kerjasama_cli import db, lifecycle, queries, verify
 from kerjasama_cli.i18n import _, format_date, ngettext
+from kerjasama_cli.location import Location
 
 
 def run(
-    path: Path, as_of: date, max_wait: int, expiring_within: int, full: bool = False
+    location: Location, as_of: date, max_wait: int, expiring_within: int, full: bool = False
 ) -> list[dict[str, Any]]:
-    """Every problem found, each a dict with `kind` and a one-line `message`: the ledger's
-    own (`ks verify`), then what it records (`follow_up`)."""
-    report = verify.verify(path, replay=full)
+    """Every problem found in the ledger (a file or a database), each a dict with `kind`
+    and a one-line `message`: the ledger's own (`ks verify`), then what it records
+    (`follow_up`)."""
+    report = verify.verify(location, replay=full)
     problems = [
         {"kind": "ledger", "message": _("ledger: {problem}").format(problem=p)}
         for p in report.problems
     ]
-    with db.reader(path) as conn:
-        problems += follow_up(queries.sqlite_sql(conn), as_of, max_wait, expiring_within)
+    with db.reader(location) as conn:
+        problems += follow_up(db.runner(conn), as_of, max_wait, expiring_within)
     return problems
 
 

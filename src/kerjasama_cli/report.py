@@ -169,7 +169,7 @@ def register(sql: Sql, as_of: date, province_code: str | None = None) -> Registe
             "JOIN agreement_party ap ON ap.agreement_id = a.id "
             f"WHERE a.agreed_on <= :as_of AND {NOT_VOIDED.format('a')} "
             + _in_province(province_code)
-            + "GROUP BY a.id)",
+            + "GROUP BY a.id) AS sides",  # PostgreSQL before 16 needs the alias
             as_of=as_of.isoformat(),
             province=province_code,
         )

@@ -9,6 +9,14 @@ copy of this release's schema, which must reproduce every table exactly.
 Nothing of the checked file's own schema is trusted: a trigger added to the file would
 otherwise run during the replay too, and reproduce whatever it forged.
 
+On PostgreSQL (`kerjasama_cli.postgres_schema`) the same checks read the server's catalog:
+the ledger's identity as `postgres.reader` tells it, its objects against this release's
+snapshot of what `ks db init` builds, every trigger enabled and every index valid; the chain
+as on a file; and the replay into the same SQLite schema as a file's, whose tables are then
+compared with the server's rows (dates as ISO text, as SQLite stores them). Replaying into
+SQLite on both engines means one `apply`, one schema to trust and one comparison: what the
+server holds must be what a ledger file replayed from the same entries holds.
+
 The problems are sentences for people, in the interface language (also in `--format json`);
 each starts with the check that found it (schema, chain, replay...), and every other field
 of the report is for machines and never changes with the language.
@@ -17,17 +25,22 @@ of the report is for machines and never changes with the language.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
-from kerjasama_cli import db, events, queries
+from kerjasama_cli import db, dialect, events, queries
 from kerjasama_cli.errors import InvalidInput
 from kerjasama_cli.i18n import N_, _, ngettext
+from kerjasama_cli.location import Location, ServerLedger
+from kerjasama_cli.queries import Row, Sql
 
 # The tables that entries project into, with the columns that order their rows.
 PROJECTED = {
@@ -79,27 +92,67 @@ class Report:
         }
 
 
-def verify(path: Path, replay: bool = True, heads: Sequence[str] = ()) -> Report:
-    """Check the ledger at `path`, opened read-only; raises LedgerError if it is not one.
+def verify(
+    location: Location,
+    replay: bool = True,
+    heads: Sequence[str] = (),
+    into: Path | None = None,
+) -> Report:
+    """Check the ledger at `location` (a file or a database), opened read-only; raises
+    LedgerError if it is not one.
 
     `heads` are head hashes kept from before (see `parse_head`): each must be carried by an
     entry of the chain. Without `replay`, everything but the replay: seconds, not minutes.
+    With `into` (an empty file), the replay is kept there as a ledger file of its own
+    (this release's schema and identity, in WAL mode): a copy made from the entries alone,
+    which the caller verifies in turn before keeping it.
     """
-    report = Report(str(path), heads_checked=list(dict.fromkeys(heads)))
-    expected = expected_statements()
-    with db.reader(path) as conn:
-        conn.text_factory = _lenient_text
-        report.schema = db.schema_revision(conn, path)
-        damaged = _integrity(conn)
-        _add(report, damaged)
-        _add(report, schema_differences(schema_objects(conn), _objects_of(expected)))
-        not_carried = set(report.heads_checked) - {events.GENESIS_HASH}  # every chain's start
-        broken = _chain(conn, report, not_carried)
-        _add(report, broken)
-        _add(report, [_head_problem(h) for h in report.heads_checked if h in not_carried])
-        if replay and not damaged and not broken:  # replaying a damaged chain repeats it
-            _replay(conn, path, expected, report)
+    report = Report(str(location), heads_checked=list(dict.fromkeys(heads)))
+    with db.reader(location) as conn:
+        if isinstance(location, ServerLedger):
+            report.schema = db.SCHEMA_HEAD  # postgres.reader refuses any other
+            check(db.runner(conn), report, replay=replay, into=into)
+        else:
+            conn.text_factory = _lenient_text
+            report.schema = db.schema_revision(conn, location)
+            check(queries.sqlite_sql(conn), report, replay=replay, ledger_file=location, into=into)
     return report
+
+
+def check(
+    sql: Sql,
+    report: Report,
+    *,
+    replay: bool = True,
+    ledger_file: Path | None = None,
+    into: Path | None = None,
+) -> None:
+    """Every check of `verify` on an open ledger, of either engine, adding to `report`.
+
+    Reads only through `sql`, so it also checks a ledger inside the write transaction that
+    filled it, before commit (`ks db copy`). `ledger_file` is the file `sql` reads, if it is
+    one: the replay is then compared with it directly (ATTACH) rather than row by row.
+    """
+    server = queries.dialect_of(sql) == queries.POSTGRESQL
+    if server:
+        from kerjasama_cli import postgres_schema
+
+        damaged: list[str] = []  # no integrity_check there: the server keeps its pages
+        found = postgres_schema.objects(sql)
+        _add(report, postgres_schema.differences(found))
+        _add(report, postgres_schema.problems(sql))
+    else:
+        damaged = _integrity(sql)
+        _add(report, damaged)
+        found = schema_objects(sql)
+        _add(report, schema_differences(found, expected_schema_objects()))
+    not_carried = set(report.heads_checked) - {events.GENESIS_HASH}  # every chain's start
+    columns = entry_columns()
+    broken = _chain(sql, report, not_carried, found, columns)
+    _add(report, broken)
+    _add(report, [_head_problem(h) for h in report.heads_checked if h in not_carried])
+    if replay and not damaged and not broken:  # replaying a damaged chain repeats it
+        _replay(sql, report, found, columns, ledger_file, into)
 
 
 def parse_head(text: str) -> str:
@@ -153,10 +206,10 @@ def _lenient_text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _integrity(conn: sqlite3.Connection) -> list[str]:
-    rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+def _integrity(sql: Sql) -> list[str]:
+    rows = [r[0] for r in sql("PRAGMA integrity_check")]
     found = [] if rows == ["ok"] else [_("integrity: {sqlite}").format(sqlite=r) for r in rows]
-    for table, rowid, parent, _index in conn.execute("PRAGMA foreign_key_check"):
+    for table, rowid, parent, _index in sql("PRAGMA foreign_key_check"):
         found.append(
             _("integrity: {table} row {rowid} points to a missing {parent}").format(
                 table=table, rowid=rowid, parent=parent
@@ -165,37 +218,64 @@ def _integrity(conn: sqlite3.Connection) -> list[str]:
     return found
 
 
+# The columns of every release's entries, in the order events.entry_hash takes them (the
+# hash itself eighth, in their place).
 ENTRY_COLUMNS = "seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash"
 
 
-def _chain(conn: sqlite3.Connection, report: Report, not_carried: set[str]) -> list[str]:
+def entry_columns() -> tuple[str, ...]:
+    """Every column of an entry in this release's schema: ENTRY_COLUMNS, then any column a
+    later schema gave the entry table, in its order, which events.entry_hash takes after
+    the payload. A copy carries them all; verify hashes them all."""
+    base = tuple(ENTRY_COLUMNS.split(", "))
+    entry = expected_schema_objects()[("table", "entry")]
+    return base + tuple(column for column, _definition in entry.columns if column not in base)
+
+
+def _chain(
+    sql: Sql,
+    report: Report,
+    not_carried: set[str],
+    found: dict[tuple[str, str], SchemaObject],
+    columns: tuple[str, ...],
+) -> list[str]:
     """The chain's problems; removes from `not_carried` each hash an entry carries."""
     expected_seq, previous = 1, events.GENESIS_HASH
-    found: list[str] = []
+    problems: list[str] = []
+    entry = found.get(("table", "entry"))
+    have = {column for column, _definition in entry.columns} if entry else set()
+    lacking = [c for c in columns if c not in have]
+    if lacking:  # the entry table itself altered (the schema check says how): unreadable
+        report.head = previous
+        return [
+            _("chain: the entries cannot be read ({error})").format(
+                error=_("the entry table has no column {column}").format(column=lacking[0])
+            )
+        ]
     try:
-        rows = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entry ORDER BY seq")
-        for seq, at, by, action, key, payload, prev_hash, digest in rows:
+        rows = stream(sql, f"SELECT {', '.join(columns)} FROM entry ORDER BY seq")
+        for seq, at, by, action, key, payload, prev_hash, digest, *later in rows:
             report.entries += 1
             if seq != expected_seq:
-                found.append(
+                problems.append(
                     _("chain: entry {seq} follows entry {before} (entries missing)").format(
                         seq=seq, before=expected_seq - 1
                     )
                 )
             if prev_hash != previous:
-                found.append(
+                problems.append(
                     _("chain: entry {seq} does not follow the entry before it").format(seq=seq)
                 )
-            if digest != events.entry_hash(prev_hash, seq, at, by, action, key, payload):
-                found.append(
+            if digest != events.entry_hash(prev_hash, seq, at, by, action, key, payload, *later):
+                problems.append(
                     _("chain: entry {seq} was changed after it was recorded").format(seq=seq)
                 )
             not_carried.discard(digest)
             expected_seq, previous = seq + 1, digest
-    except sqlite3.OperationalError as exc:  # the entry table itself altered: see schema
-        found.append(_("chain: the entries cannot be read ({error})").format(error=exc))
+    except sqlite3.OperationalError as exc:  # a column of another type, say: see schema
+        problems.append(_("chain: the entries cannot be read ({error})").format(error=exc))
     report.head = previous
-    return found
+    return problems
 
 
 def _head_problem(head: str) -> str:
@@ -205,39 +285,99 @@ def _head_problem(head: str) -> str:
     ).format(head=head)
 
 
-def _replay(conn: sqlite3.Connection, path: Path, schema: list[str], report: Report) -> None:
+def stream(sql: Sql, query: str) -> Iterable[Row]:
+    """The rows of `query`, read as they are used. sqlite3 does so by itself; psycopg would
+    fetch a whole result into memory first, so there a server-side cursor is declared, on
+    the connection that the runner's cursors name."""
+    if queries.dialect_of(sql) != queries.POSTGRESQL:
+        return sql(query)
+    conn = getattr(sql("SELECT 1"), "connection", None)
+    return sql(query) if conn is None else _server_cursor(conn, query)
+
+
+def _server_cursor(conn: Any, query: str) -> Iterator[Row]:
+    with conn.cursor(name=f"ks_{uuid4().hex[:12]}") as cursor:
+        cursor.itersize = 5000
+        cursor.execute(query)
+        yield from cursor
+
+
+def _replay(
+    sql: Sql,
+    report: Report,
+    found: dict[tuple[str, str], SchemaObject],
+    columns: tuple[str, ...],
+    ledger_file: Path | None,
+    into: Path | None,
+) -> None:
     """Apply every entry to an empty copy of this release's schema and compare the tables."""
     with tempfile.TemporaryDirectory(prefix="ks-verify-") as scratch:
-        replica = sqlite3.connect(Path(scratch) / "replay.sqlite", uri=True)
+        replica = sqlite3.connect(into or Path(scratch) / "replay.sqlite")
         try:
-            replica.execute("PRAGMA journal_mode = OFF")
-            replica.execute("PRAGMA synchronous = OFF")
-            replica.execute("PRAGMA cache_size = -262144")  # 256 MiB: replay is all inserts
-            for statement in schema:
-                replica.execute(statement)
-            sql = queries.sqlite_sql(replica)
-            entries = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entry ORDER BY seq")
-            for entry in entries:
-                replica.execute(
-                    f"INSERT INTO entry ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entry
-                )
-                try:
-                    events.apply(sql, entry[0], entry[3], json.loads(entry[5]))
-                except (LookupError, ValueError, KeyError, sqlite3.Error) as exc:
-                    report.problems.append(
-                        _("replay: entry {seq} cannot be applied: {error}").format(
-                            seq=entry[0], error=exc
-                        )
-                    )
-                    return
-            replica.commit()
-            _attach(replica, path)
-            found = []
+            entries = stream(sql, f"SELECT {', '.join(columns)} FROM entry ORDER BY seq")
+            problem = replay_entries(replica, entries, columns)
+            if problem is not None:
+                report.problems.append(problem)
+                return
+            if ledger_file is not None:
+                _attach(replica, ledger_file)
+            else:
+                _load(sql, replica, found, Path(scratch) / "ledger.sqlite")
+            differences = []
             for table, order in PROJECTED.items():
-                found.extend(_differences(replica, table, order))
-            _add(report, found)
+                differences.extend(_differences(replica, table, order))
+            _add(report, differences)
+            replica.execute("DETACH DATABASE ledger")
+            if into is not None:
+                _make_ledger_file(replica)
         finally:
             replica.close()
+    if into is not None:
+        _sync(into)
+
+
+def replay_entries(
+    replica: sqlite3.Connection, entries: Iterable[Row], columns: tuple[str, ...]
+) -> str | None:
+    """Build this release's schema in the empty SQLite database `replica` and apply every
+    entry (rows of `columns`, as `entry_columns` names them) to it, without a journal, in
+    one transaction committed at the end; the first entry that cannot be applied is
+    returned as a problem, and `replica` is then to be thrown away."""
+    replica.execute("PRAGMA journal_mode = OFF")
+    replica.execute("PRAGMA synchronous = OFF")
+    replica.execute("PRAGMA cache_size = -262144")  # 256 MiB: replay is all inserts
+    for statement in expected_statements():
+        replica.execute(statement)
+    sql = queries.sqlite_sql(replica)
+    insert = f"INSERT INTO entry ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    for entry in entries:
+        replica.execute(insert, entry)
+        try:
+            events.apply(sql, entry[0], entry[3], json.loads(entry[5]))
+        except (LookupError, ValueError, KeyError, sqlite3.Error) as exc:
+            return _("replay: entry {seq} cannot be applied: {error}").format(
+                seq=entry[0], error=exc
+            )
+    replica.commit()
+    return None
+
+
+def _make_ledger_file(replica: sqlite3.Connection) -> None:
+    """The replay made a ledger file as a first write makes one: its identity, the schema
+    revision, WAL (the data written for good first: the replay ran without a journal)."""
+    replica.execute("PRAGMA synchronous = FULL")
+    replica.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (db.SCHEMA_HEAD,))
+    replica.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
+    replica.commit()
+    replica.execute("PRAGMA journal_mode = WAL")
+
+
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _attach(replica: sqlite3.Connection, path: Path) -> None:
@@ -248,6 +388,40 @@ def _attach(replica: sqlite3.Connection, path: Path) -> None:
         with suppress(sqlite3.OperationalError):
             replica.execute("DETACH DATABASE ledger")
         replica.execute("ATTACH DATABASE ? AS ledger", (db.readonly_uri(path, immutable=True),))
+
+
+def _load(
+    sql: Sql,
+    replica: sqlite3.Connection,
+    found: dict[tuple[str, str], SchemaObject],
+    scratch: Path,
+) -> None:
+    """The ledger's projected tables, read through `sql`, as a scratch SQLite database
+    attached to `replica` as `ledger`: this release's columns with their SQLite types (so
+    that values compare as a file's would) and no constraints (a forged row must load, to
+    be named); dates as ISO text."""
+    text_values = dialect.of(sql).text_values
+    replica.execute("ATTACH DATABASE ? AS ledger", (str(scratch),))
+    replica.execute("PRAGMA ledger.journal_mode = OFF")
+    replica.execute("PRAGMA ledger.synchronous = OFF")
+    for table in PROJECTED:
+        declared = [(row[1], row[2]) for row in replica.execute(f"PRAGMA main.table_info({table})")]
+        present = found.get(("table", table))
+        have = {column for column, _definition in present.columns} if present else set()
+        if not {column for column, _type in declared} <= have:
+            continue  # a table or column missing: the schema check names it
+        names = ", ".join(_quoted(column) for column, _type in declared)
+        replica.execute(
+            f"CREATE TABLE ledger.{table} ("
+            + ", ".join(f"{_quoted(column)} {kind}" for column, kind in declared)
+            + ")"
+        )
+        marks = ", ".join("?" for _column in declared)
+        replica.executemany(
+            f"INSERT INTO ledger.{table} ({names}) VALUES ({marks})",
+            (text_values(tuple(row)) for row in stream(sql, f"SELECT {names} FROM {table}")),
+        )
+    replica.commit()
 
 
 def _differences(replica: sqlite3.Connection, table: str, order: str) -> list[str]:
@@ -388,10 +562,12 @@ class SchemaObject:
 
 # SQLite's own bookkeeping: statistics that ANALYZE writes, AUTOINCREMENT's counters, and the
 # indexes of UNIQUE and PRIMARY KEY constraints (no SQL: the table's constraints say them).
-def schema_objects(conn: sqlite3.Connection) -> dict[tuple[str, str], SchemaObject]:
-    """The schema objects of `conn`'s main database, by (type, name)."""
+def schema_objects(source: sqlite3.Connection | Sql) -> dict[tuple[str, str], SchemaObject]:
+    """The schema objects of a SQLite ledger's main database (a connection, or a runner on
+    one), by (type, name)."""
+    sql = queries.sqlite_sql(source) if isinstance(source, sqlite3.Connection) else source
     found = {}
-    rows = conn.execute(
+    rows = sql(
         "SELECT type, name, tbl_name, sql FROM main.sqlite_master WHERE sql IS NOT NULL "
         "AND name NOT LIKE 'sqlite^_stat%' ESCAPE '^' AND name != 'sqlite_sequence'"
     )
@@ -479,26 +655,46 @@ def _without_constraint_names(item: list[str]) -> list[str]:
     return kept
 
 
-KIND_ORDER = {"table": 0, "index": 1, "trigger": 2, "view": 3}
+# SQLite's kinds, then the ones only PostgreSQL has (see postgres_schema).
+KIND_ORDER = {
+    "table": 0,
+    "index": 1,
+    "trigger": 2,
+    "view": 3,
+    "sequence": 4,
+    "function": 5,
+    "rule": 6,
+    "policy": 7,
+}
 # The kinds of schema object, as the problems name them in the interface language.
 KIND_NAMES = {
     "table": N_("table"),
     "index": N_("index"),
     "trigger": N_("trigger"),
     "view": N_("view"),
+    "sequence": N_("sequence"),
+    "function": N_("function"),
+    "rule": N_("rule"),
+    "policy": N_("policy"),
 }
+# The kinds that belong to a table, whose problems name it.
+ON_TABLE = ("index", "trigger", "rule", "policy")
 
 
 def schema_differences(
     found: dict[tuple[str, str], SchemaObject], expected: dict[tuple[str, str], SchemaObject]
 ) -> list[str]:
-    """One line for each object missing, extra or altered in `found`."""
+    """One line for each object missing, extra or altered in `found`. The keys are (kind,
+    name), a name unique among its kind's (PostgreSQL's triggers, rules and policies are
+    keyed by table and name); the lines name each object by its own name."""
     problems = []
     for key in sorted(found.keys() | expected.keys(), key=lambda k: (KIND_ORDER.get(k[0], 9), k)):
-        kind, name = key
+        kind = key[0]
         have, want = found.get(key), expected.get(key)
+        either = have or want
+        name = either.name if either is not None else key[1]
         shown = _(KIND_NAMES[kind]) if kind in KIND_NAMES else kind
-        on_table = have is not None and kind in ("index", "trigger")
+        on_table = have is not None and kind in ON_TABLE
         if have is None:
             said = _("schema: {kind} {name} is missing")
         elif want is None:

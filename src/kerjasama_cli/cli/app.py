@@ -86,20 +86,6 @@ class Settings:
 
         return locate(self.db)
 
-    @property
-    def path(self) -> Path:
-        """The ledger's file, for the commands that work on files only (so far)."""
-        from kerjasama_cli.errors import LedgerError
-
-        location = self.location
-        if not isinstance(location, Path):
-            raise LedgerError(
-                _("this command does not run on a PostgreSQL ledger yet ({location})").format(
-                    location=location
-                )
-            )
-        return location
-
     def actor(self) -> "Actor":
         from kerjasama_cli.ledger import Actor, text_value
 

@@ -1,4 +1,5 @@
-"""`ks db path|init|status|head|backup|upgrade`: where the ledger is, what it holds, a safe copy."""
+"""`ks db path|init|status|head|backup|copy|upgrade`: where the ledger is, what it holds, safe
+copies of it, and copies from one engine to another."""
 
 import json
 import sys
@@ -162,26 +163,84 @@ def backup_command(
 
     The copy is consistent even while others write.
 
-    Uses SQLite's backup API (never a file copy, which can catch a write half-done), then
-    runs the checks of `ks verify` on the copy before putting it in place. DEST is never the
-    ledger or its -wal, -shm or -journal; a DEST replaced with --force keeps its permissions,
-    and is left as it was if the copy fails (a full disk exits 3).
+    A ledger file is copied with SQLite's backup API (never a file copy, which can catch a
+    write half-done); a PostgreSQL ledger becomes a ledger file made from its entries, once
+    the database verifies. The checks of `ks verify` then run on the copy before it is put
+    in place. DEST is never the ledger or its -wal, -shm or -journal; a DEST replaced with
+    --force keeps its permissions, and is left as it was if the copy fails (a full disk
+    exits 3).
 
-    Example:
+    Examples:
 
     \b
         ks db backup ledger-$(date +%F).sqlite
         ks --db ledger-$(date +%F).sqlite verify
+        KS_DB=postgresql:///kerjasama ks db backup arsip-$(date +%F).sqlite
     """
     from kerjasama_cli import backup
 
-    report = backup.backup(settings(ctx).path, dest, replace=force)
+    report = backup.backup(settings(ctx).location, dest, replace=force)
     print(
         ngettext(
             "{dest}: verified copy of {count} entry, head {head}",
             "{dest}: verified copy of {count} entries, head {head}",
             report.entries,
         ).format(dest=dest, count=report.entries, head=report.head)
+    )
+
+
+@db_app.command("copy")
+def copy_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="SOURCE",
+            help="The ledger to copy: a file, or a PostgreSQL database as a URL.",
+        ),
+    ],
+    dest: Annotated[
+        str,
+        typer.Argument(
+            metavar="DEST",
+            help="A new file, an empty database, or a ledger without entries (ks db init).",
+        ),
+    ],
+) -> None:
+    """Copy a whole ledger, file or database, into a new one.
+
+    This is how an office moves its ledger file into the shared database, or a database
+    is taken offline as a file. Every entry is copied as it was recorded (when, by whom,
+    what, and its hash) and applied as a write applies it, so the copy has the same head
+    hash; SOURCE must verify first, and the copy is verified before it is kept.
+
+    DEST is a file not there yet, an empty PostgreSQL database (given the schema first, as
+    ks db init does), or a ledger without entries; a DEST that holds entries, SOURCE
+    itself, or a SOURCE that is not a ledger is refused and nothing is written. --db is
+    not used. Prints the head hash on stdout (keep it: ks verify --head).
+
+    Examples:
+
+    \b
+        ks db copy "$KS_DB" salinan-$(date +%F).sqlite
+        createdb kerjasama && ks db copy kantor.sqlite postgresql:///kerjasama
+    """
+    from kerjasama_cli import backup
+    from kerjasama_cli.errors import InvalidInput
+    from kerjasama_cli.location import locate
+
+    for label, text in (("SOURCE", source), ("DEST", dest)):
+        if not text.strip():
+            raise InvalidInput(_("{label} is empty; give a file or a URL").format(label=label))
+    source_at, dest_at = locate(source), locate(dest)
+    report = backup.copy(source_at, dest_at)
+    print(report.head)
+    print(
+        ngettext(
+            "copied {count} entry from {source} to {dest}, verified",
+            "copied {count} entries from {source} to {dest}, verified",
+            report.entries,
+        ).format(count=report.entries, source=source_at, dest=dest_at),
+        file=sys.stderr,
     )
 
 

@@ -282,10 +282,13 @@ def verify_command(
 
     Exits 1 with one line per problem if it is not.
 
-    Checks SQLite's integrity, that the file is a ks ledger of a known version, that its
-    tables, indexes, triggers and views are exactly this release's, the hash chain from the
-    first entry to the last, and that replaying every entry into this release's schema
-    reproduces every table exactly. Opens the ledger read-only and changes nothing.
+    Checks that the ledger is a ks ledger of a known version; its integrity (SQLite's, for
+    a file; on PostgreSQL, that every trigger is enabled and every index valid, and what
+    amcheck finds where it is installed and may be run); that its tables, indexes,
+    triggers and views (and on PostgreSQL its functions, sequences, rules and policies)
+    are exactly this release's; the hash chain from the first entry to the last; and that
+    replaying every entry into this release's schema reproduces every table exactly.
+    Opens the ledger read-only and changes nothing.
 
     A ledger rewritten whole (entries changed and every hash recomputed) is consistent in
     itself: only a head hash kept elsewhere from before shows it. Each --head, and each hash
@@ -305,7 +308,7 @@ def verify_command(
     kept = [verify.parse_head(h) for h in head or []]
     if heads is not None:
         kept += verify.read_heads(heads)
-    report = verify.verify(settings(ctx).path, heads=kept)
+    report = verify.verify(settings(ctx).location, heads=kept)
     if fmt is VerifyFormat.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

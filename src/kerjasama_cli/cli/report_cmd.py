@@ -123,7 +123,9 @@ def report_command(
     chosen = outputs.format_for(out, fmt.value if fmt else None, ReportFormat.md.value)
     if chosen == ReportFormat.xlsx and out is None and sys.stdout.isatty():
         raise InvalidInput(_("an xlsx report is a binary file: give --out FILE"))
-    ledger = settings(ctx).path
+    location = settings(ctx).location
+    # A ledger file is never a destination; a database has no file to write over.
+    ledger = location if isinstance(location, Path) else None
     if out is not None:  # refused before the work of building the report, not after
         outputs.destination(out, ledger)
     province_code = regions.load().resolve_province(province).code if province else None
@@ -198,7 +200,7 @@ def check_command(
     from kerjasama_cli import checks, render
 
     day = parse_date_option("--as-of", as_of) or date.today()
-    problems = checks.run(settings(ctx).path, day, max_wait, expiring_within, full)
+    problems = checks.run(settings(ctx).location, day, max_wait, expiring_within, full)
     if fmt is CheckFormat.json:
         print(
             json.dumps(
