@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import RunKs, assert_refused, ledger_digest
-from tests.test_e2e import copy_ledger
 from tests.test_ledger import Ledger
 
 from kerjasama_cli import checks, i18n, ledger, lifecycle, queries, report, verify
@@ -24,17 +23,11 @@ TODAY_NOTE = "(today; pass --date for an older document)"
 
 
 @pytest.fixture
-def story_copy(story_ledger: Path, ledger: Path) -> Path:
-    """This test's own copy of the reference story, at the `ledger` path `run_ks` uses."""
-    return copy_ledger(story_ledger, ledger)
-
-
-@pytest.fixture
-def book(tmp_path: Path) -> Ledger:
+def book(ledger_location: Path) -> Ledger:
     """Kaltim and Jatim's KSB and PKS, in force; the KSB recorded again by mistake, signed by
     both Governors and ending soon, with a PKS under it signed by Kaltim's Kominfo and handed
     to Jatim."""
-    book = Ledger(tmp_path / "ledger.sqlite")
+    book = Ledger(ledger_location)
     book.write(
         ledger.add_party, "Dinas Kominfo Provinsi Kalimantan Timur", "kaltim", ["kominfo-kaltim"]
     )

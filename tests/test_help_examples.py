@@ -13,8 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.conftest import ks_executable
-from tests.test_e2e import copy_ledger
+from tests.conftest import copy_ledger, ks_executable
 
 # Commands whose exit code 1 is an answer, not a failure: "problems found".
 ANSWERS_WITH_1 = {"check", "verify"}

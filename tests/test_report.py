@@ -24,8 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
-from tests.conftest import REPO, RunKs, ks_executable
-from tests.test_e2e import copy_ledger
+from tests.conftest import REPO, RunKs, copy_ledger, ks_executable
 from tests.test_ledger import Ledger
 
 from kerjasama_cli import db, events, ledger, lifecycle, queries, render, report, report_render
@@ -64,9 +63,9 @@ def test_the_story_report_counts_and_groups_what_waits(story: dict, story_ledger
 
 
 @pytest.fixture
-def generated(tmp_path: Path) -> Ledger:
+def generated(ledger_location: Path) -> Ledger:
     """Twelve PKS between Kominfo Jatim and Kaltim, three in each age bucket on 1 June 2024."""
-    book = Ledger(tmp_path / "generated.sqlite")
+    book = Ledger(ledger_location)
     today = date(2024, 6, 1)
     book.write(
         ledger.add_party,
@@ -107,10 +106,10 @@ def test_age_buckets_of_a_generated_ledger(generated: Ledger) -> None:
 
 
 @pytest.fixture
-def terms(tmp_path: Path) -> Ledger:
+def terms(ledger_location: Path) -> Ledger:
     """Thirty PKS between Kominfo Kaltim and Kominfo Jatim, signed in 2021 and 2022, with
     terms ending from 2022 to 2026 and activities on every third, to report on 1 June 2024."""
-    book = Ledger(tmp_path / "terms.sqlite")
+    book = Ledger(ledger_location)
     today = date(2024, 6, 1)
     for name, province in (("Kalimantan Timur", "kaltim"), ("Jawa Timur", "jatim")):
         book.write(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from tests.test_e2e import copy_ledger
+from tests.conftest import copy_ledger
 from tests.test_ledger import Ledger
 
 from kerjasama_cli import db, ledger, lifecycle, queries, report, report_render, report_xlsx
