@@ -199,22 +199,40 @@ def ledger_location(ledger: Path) -> Path:
     return ledger
 
 
+class Direct:
+    """A connection that goes round ks (see `direct`); parameters are written `?` on both."""
+
+    def __init__(self, conn: Any, server: bool) -> None:
+        self.conn, self.server = conn, server
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        if self.server and params:
+            statement = statement.replace("?", "%s")
+        return self.conn.execute(statement, params)
+
+
 @contextmanager
-def direct(location: Location) -> Iterator[Any]:
+def direct(location: Location) -> Iterator[Direct]:
     """A connection to the ledger that goes round ks, with its owner's rights (to tamper with
-    it, or to make it look older or newer): sqlite3's or psycopg's, each statement committed
-    as it runs. Parameters are written `?` for sqlite3 and `%s` for psycopg."""
+    it, or to make it look older or newer), through sqlite3 or psycopg; each statement is
+    committed as it runs."""
     if isinstance(location, ServerLedger):
         import psycopg
 
         with psycopg.connect(location.conninfo, autocommit=True) as conn:
-            yield conn
+            yield Direct(conn, server=True)
         return
     conn = sqlite3.connect(location, isolation_level=None)
     try:
-        yield conn
+        yield Direct(conn, server=False)
     finally:
         conn.close()
+
+
+def drop_trigger(name: str, table: str, location: Location) -> str:
+    """The statement that drops a trigger, as the ledger's engine spells it."""
+    on = f" ON {table}" if isinstance(location, ServerLedger) else ""
+    return f"DROP TRIGGER {name}{on}"
 
 
 def refused_by_the_database(location: Location) -> type[Exception]:

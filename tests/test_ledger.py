@@ -404,12 +404,14 @@ def test_list_filters_by_province_kind_and_status(kaltim_jatim: Ledger) -> None:
     assert keys(status_filter="in-force") == []
 
 
+@pytest.mark.sqlite_only("no ledger file yet (a database is made by ks db init)")
 def test_a_missing_ledger_is_not_created_by_reading(ledger: Path) -> None:
     with pytest.raises(LedgerError, match=f"no ledger at {ledger}"), db.reader(ledger):
         pass
     assert not ledger.exists()
 
 
+@pytest.mark.sqlite_only("a first write creates the file (a database is made by ks db init)")
 def test_a_refused_first_write_leaves_no_file(book: Ledger) -> None:
     with pytest.raises(NotFound):
         book.write(ledger.sign, "KSB-2022-0001", "jatim")
