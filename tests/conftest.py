@@ -229,19 +229,29 @@ def direct(location: Location) -> Iterator[Direct]:
         conn.close()
 
 
+def every_trigger(conn: Direct) -> list[tuple[str, str]]:
+    """The name and table of every trigger in the ledger."""
+    if conn.server:
+        query = "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        query = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
+    return [(str(name), str(table)) for name, table in conn.execute(query).fetchall()]
+
+
 def drop_trigger(name: str, table: str, location: Location) -> str:
     """The statement that drops a trigger, as the ledger's engine spells it."""
     on = f" ON {table}" if isinstance(location, ServerLedger) else ""
     return f"DROP TRIGGER {name}{on}"
 
 
-def refused_by_the_database(location: Location) -> type[Exception]:
-    """What the driver raises when the database refuses a statement (a trigger, say)."""
+def refused_by_the_database(location: Location, kind: str = "DatabaseError") -> type[Exception]:
+    """The driver's exception (a DB-API name: DatabaseError, IntegrityError...) for a
+    statement the database refuses, as sqlite3 or psycopg raises it."""
     if isinstance(location, ServerLedger):
         import psycopg
 
-        return psycopg.Error
-    return sqlite3.DatabaseError
+        return getattr(psycopg, kind)  # type: ignore[no-any-return]
+    return getattr(sqlite3, kind)  # type: ignore[no-any-return]
 
 
 def copy_ledger(source: Location, target: Location) -> Location:

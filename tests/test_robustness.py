@@ -1032,6 +1032,28 @@ def test_hostile_input_is_stored_exactly_or_refused_in_one_line(
     assert ledger_digest(template.work) == before
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("handover", "--to=\x00", "--", KSB),
+        ("party", "add", "--region=jatim", "--", "Dinas\x00Sosial"),
+        ("sign", "--party=jatim", "--", "KSB-2022-0001\x00"),
+        ("pending", "--party", "kominfo-jatim\x00"),
+    ],
+    ids=["handover-to", "party-name", "sign-key", "pending-party"],
+)
+def test_a_nul_in_an_argument_is_refused_in_one_line(template: Template, argv: list[str]) -> None:
+    """No program's arguments hold a NUL, but a caller of `main` can pass one: refused before
+    it reaches a query (PostgreSQL's text cannot hold it), on either engine alike."""
+    template.fresh()
+    before = ledger_digest(template.work)
+    outcome = template.ks(*argv)
+    assert (outcome.code, outcome.out) == (2, ""), outcome.err
+    (line,) = outcome.err.splitlines()
+    assert line.startswith("ks: error: argument ") and "holds a NUL character" in line, line
+    assert ledger_digest(template.work) == before
+
+
 # --- 5. hostile options to the read commands -------------------------------------------------
 
 day_counts = st.one_of(
