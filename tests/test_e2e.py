@@ -463,6 +463,7 @@ READS = [
 ]
 
 
+@pytest.mark.sqlite_only("a missing ledger file (a database that does not exist: test_postgres.py)")
 @pytest.mark.parametrize("args", READS)
 def test_reading_a_missing_ledger_is_refused_and_creates_nothing(
     tmp_path: Path, run_ks: RunKs, args
