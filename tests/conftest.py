@@ -8,7 +8,11 @@ databases), made by `ks db init` (a copy of a template made once) and dropped af
 a path. Under PostgreSQL, a test about files (paths, power loss, side files, pragmas, modes) is
 marked `sqlite_only` with its reason; a test of a command that does not run on PostgreSQL yet,
 `postgresql_pending` with what is missing; both are skipped there with that reason. Tests that
-take no ledger at all are the same on either engine and run in the SQLite pass only.
+take no ledger at all (none of LEDGER_FIXTURES) are the same on either engine, and
+tests/test_postgres*.py choose their engine themselves: these run in the SQLite pass only.
+
+To tamper with a ledger as its owner could, or make it look older or newer, `direct` gives a
+connection round ks on either engine; `copy_ledger`, `story_copy` and `new_ledger` make more.
 """
 
 from __future__ import annotations
@@ -346,19 +350,20 @@ _PRIMARY_KEYS = (
 
 
 def _database_digest(location: ServerLedger) -> str:
-    from kerjasama_cli import db
+    # Straight through psycopg, not db.reader: a ledger that ks refuses (a newer schema, say)
+    # must still be hashed by what it holds.
+    import psycopg
 
     digest = hashlib.sha256()
-    try:
-        with db.reader(location) as conn:
-            for query in _SCHEMA:
-                digest.update(repr(conn.execute(query).fetchall()).encode())
-            for table, key in conn.execute(_PRIMARY_KEYS).fetchall():
-                order = key or "1"  # no primary key (alembic_version): its one column
-                rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}').fetchall()
-                digest.update(repr((table, rows)).encode())
-    except Exception as exc:  # not a ledger (yet, or any more): what ks says of it
-        digest.update(f"{type(exc).__name__}: {exc}".encode())
+    with psycopg.connect(location.conninfo) as conn:
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        for query in _SCHEMA:
+            digest.update(repr(conn.execute(query).fetchall()).encode())
+        for table, key in conn.execute(_PRIMARY_KEYS).fetchall():
+            order = key or "1"  # no primary key (alembic_version): its one column
+            rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}').fetchall()
+            digest.update(repr((table, rows)).encode())
     return digest.hexdigest()
 
 
