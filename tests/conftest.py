@@ -77,6 +77,12 @@ def pytest_configure(config: pytest.Config) -> None:
             "KS_TEST_ENGINE=postgresql needs KS_POSTGRES_URL: the URL of a database on a server "
             "where the tests may create databases (scripts/test.sh starts one)"
         )
+    if ON_POSTGRESQL and SERVER and ServerLedger(SERVER).shown != SERVER:
+        # Tests pass str(ledger) as KS_DB and find it in messages: both need it whole.
+        raise pytest.UsageError(
+            "KS_TEST_ENGINE=postgresql: give KS_POSTGRES_URL without its password "
+            "(put it in PGPASSWORD or ~/.pgpass): ks shows URLs without passwords"
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
