@@ -8,22 +8,20 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from tests.conftest import RunKs, ks_executable
+from tests.conftest import ON_POSTGRESQL, SERVER, RunKs, copy_ledger, ks_executable
 from tests.test_cli import _IMPORTED, HEAVY
-from tests.test_e2e import copy_ledger
+
+from kerjasama_cli.location import ServerLedger
 
 KSB = "KSB-2022-0001"
 STORY_PKS = [f"PKS-2022-{n:04d}" for n in range(1, 8)]  # one per agency, Kominfo to DPMPTSP
 PROVINCES_JA = ["jabar", "jakarta", "jambi", "jateng", "jatim"]
-
-
-@pytest.fixture
-def story_copy(story_ledger: Path, ledger: Path) -> Path:
-    """This test's own copy of the reference story, at the `ledger` path `run_ks` uses."""
-    return copy_ledger(story_ledger, ledger)
 
 
 def complete(run_ks: RunKs, *words: str, shell: str = "bash", **env: str) -> list[str]:
@@ -108,11 +106,11 @@ def test_province_abbreviations_in_any_case(run_ks: RunKs) -> None:
 
 
 def test_the_db_option_being_completed_names_the_ledger(
-    story_ledger: Path, tmp_path: Path, run_ks: RunKs
+    story_source: Path, new_ledger: Callable[[Path, str], Path], tmp_path: Path, run_ks: RunKs
 ) -> None:
     """`ks --db FILE sign <Tab>` completes from FILE, whatever KS_DB says."""
-    elsewhere = copy_ledger(story_ledger, tmp_path / "kaltim lama.sqlite")
-    assert not (tmp_path / "ledger.sqlite").exists()  # where KS_DB points: nothing there
+    elsewhere = copy_ledger(story_source, new_ledger(tmp_path, "kaltim lama.sqlite"))
+    assert complete(run_ks, "sign", "") == []  # where KS_DB points: nothing there
     assert complete(run_ks, "--db", str(elsewhere), "sign", "KSB") == [KSB]
     assert complete(run_ks, f"--db={elsewhere}", "show", "KSB") == [KSB]
     assert complete(run_ks, "--db", str(elsewhere), "sign", KSB, "--party", "dpm") == [
@@ -122,6 +120,7 @@ def test_the_db_option_being_completed_names_the_ledger(
     assert complete(run_ks, "sign", "KSB") == []
 
 
+@pytest.mark.sqlite_only("states of the ledger file")
 @pytest.mark.parametrize("state", ["absent", "empty", "garbage", "folder"])
 def test_no_readable_ledger_offers_nothing_silently(
     ledger: Path, run_ks: RunKs, state: str
@@ -139,6 +138,27 @@ def test_no_readable_ledger_offers_nothing_silently(
     assert complete(run_ks, "sign", KSB, "--party", "kalti") == ["kaltim"]  # shipped data
     assert complete(run_ks, "sign", "", shell="zsh") == []
     assert sorted(os.listdir(ledger.parent)) == before
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="a database: the PostgreSQL pass")
+@pytest.mark.parametrize("state", ["no-database", "not-a-ledger", "no-server"])
+def test_no_readable_database_offers_nothing_silently(
+    ledger: Path, run_ks: RunKs, state: str
+) -> None:
+    assert isinstance(ledger, ServerLedger)
+    parts = urlsplit(ledger.url)
+    if state == "no-database":
+        url = urlunsplit(parts._replace(path=parts.path + "_belum_ada"))
+    elif state == "not-a-ledger":
+        url = SERVER  # the server's maintenance database: no ks tables
+    else:
+        url = "postgresql://postgres@/kerjasama?host=/nonexistent/socket/folder"
+    started = time.monotonic()
+
+    assert complete(run_ks, "sign", "", KS_DB=url) == []
+    assert complete(run_ks, "sign", KSB, "--party", "kalti", KS_DB=url) == ["kaltim"]
+    assert complete(run_ks, "--db", url, "sign", "", KS_DB=str(ledger)) == []
+    assert time.monotonic() - started < 30
 
 
 @pytest.mark.parametrize("shell", ["zsh", "fish"])

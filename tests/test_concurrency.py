@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -68,14 +67,11 @@ def _setup_eight_ksb(path: Path) -> list[tuple[str, str]]:
 
 
 def _entries(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
+    with db.reader(path) as conn:
         return conn.execute(
             "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash "
             "FROM entry ORDER BY seq"
         ).fetchall()
-    finally:
-        conn.close()
 
 
 def assert_chain_unbroken(path: Path) -> list[tuple]:
@@ -160,6 +156,7 @@ def test_eight_signatures_at_once_all_land(ledger: Path, run_ks: RunKs, setup) -
     assert sorted(e[2] for e in new) == [f"worker-{i}" for i in range(WORKERS)]
 
 
+@pytest.mark.sqlite_only("racing to create the ledger file (a database is made by ks db init)")
 def test_eight_first_writes_to_a_missing_ledger_all_land(ledger: Path, run_ks: RunKs) -> None:
     # Several staff starting on the same new ledger: whoever creates it, nobody is refused.
     processes = [
@@ -197,10 +194,10 @@ MIXED_WRITER = textwrap.dedent(
     """
     import json, sys
     from datetime import date
-    from pathlib import Path
     from kerjasama_cli import db, ledger
+    from kerjasama_cli.location import locate
 
-    path, worker = Path(sys.argv[1]), int(sys.argv[2])
+    path, worker = locate(sys.argv[1]), int(sys.argv[2])
     keys = []
 
     def write(operation, *args):

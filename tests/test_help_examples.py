@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import ks_executable
-from tests.test_e2e import copy_ledger
 
 # Commands whose exit code 1 is an answer, not a failure: "problems found".
 ANSWERS_WITH_1 = {"check", "verify"}
@@ -63,10 +62,9 @@ def test_every_command_has_an_example() -> None:
     assert missing == []
 
 
-def test_every_help_example_works_on_the_reference_story(
-    story_ledger: Path, tmp_path: Path
-) -> None:
-    ledger = copy_ledger(story_ledger, tmp_path / "ledger.sqlite")
+@pytest.mark.postgresql_pending("ks report, ks db backup (and verify, check): helper pgverify")
+def test_every_help_example_works_on_the_reference_story(story_copy: Path, tmp_path: Path) -> None:
+    ledger = story_copy
     work = tmp_path / "work"
     work.mkdir()
     bin_dir = Path(ks_executable()[0]).parent

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
+from tests.conftest import direct, refused_by_the_database
 from tests.test_ledger import TODAY, Ledger
 
 from kerjasama_cli import backup, db, ledger, lifecycle, queries, verify
@@ -14,9 +14,9 @@ from kerjasama_cli.errors import InvalidInput
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> Ledger:
+def book(ledger_location: Path) -> Ledger:
     """The KSB between Kaltim and Jatim, signed by Kaltim's Governor, handed to Jatim."""
-    book = Ledger(tmp_path / "ledger.sqlite")
+    book = Ledger(ledger_location)
     book.write(
         ledger.add_agreement,
         "ksb",
@@ -153,8 +153,7 @@ def test_a_retried_agreement_returns_its_key(book: Ledger) -> None:
 
 
 def test_the_database_refuses_to_rewrite_history(book: Ledger) -> None:
-    conn = sqlite3.connect(book.path)
-    try:
+    with direct(book.path) as conn:
         for statement in (
             "UPDATE entry SET recorded_by = 'someone else'",
             "DELETE FROM entry WHERE seq = 1",
@@ -164,20 +163,18 @@ def test_the_database_refuses_to_rewrite_history(book: Ledger) -> None:
             "UPDATE party SET name = 'Pemerintah Provinsi X'",
             "DELETE FROM agreement",
         ):
-            with pytest.raises(sqlite3.DatabaseError, match=r"ks: \w+ rows are never"):
+            refused = refused_by_the_database(book.path)
+            with pytest.raises(refused, match=r"ks: \w+ rows are never"):
                 conn.execute(statement)
-    finally:
-        conn.close()
 
 
+@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_verify_passes_a_sound_ledger_and_names_what_was_changed(book: Ledger) -> None:
     report = verify.verify(book.path)
     assert (report.ok, report.schema, report.entries) == (True, db.SCHEMA_HEAD, 5)
     assert report.head == book.rows("SELECT hash FROM entry ORDER BY seq DESC LIMIT 1")[0][0]
-    conn = sqlite3.connect(book.path)
-    with conn:
+    with direct(book.path) as conn:
         conn.execute("UPDATE agreement SET title = 'Diubah diam-diam'")
-    conn.close()
     problems = verify.verify(book.path).problems
     assert len(problems) == 2
     assert problems[0].startswith('replay: agreement row [1, "KSB-2022-0001"')
@@ -185,6 +182,7 @@ def test_verify_passes_a_sound_ledger_and_names_what_was_changed(book: Ledger) -
     assert problems[1].endswith("is missing, though the entries record it")
 
 
+@pytest.mark.postgresql_pending("ks db backup: helper pgverify")
 def test_a_backup_is_a_verified_copy(book: Ledger, tmp_path: Path) -> None:
     copy = tmp_path / "arsip" / "ledger-2022-09-10.sqlite"
     copy.parent.mkdir()

@@ -9,13 +9,13 @@ kinds and figures stay the same in every language.
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
-from tests.conftest import RunKs, ledger_digest
-from tests.test_e2e import copy_ledger
+from tests.conftest import RunKs, direct, drop_trigger, ledger_digest
+
+from kerjasama_cli.location import ServerLedger
 
 ID = {"KS_LANG": "id"}
 AS_OF = ("--as-of", "2022-09-10")
@@ -24,12 +24,6 @@ WAITING_AGENCIES = (
     (6, "Dinas Perindustrian dan Perdagangan"),
     (7, "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu"),
 )
-
-
-@pytest.fixture
-def story_copy(story_ledger: Path, ledger: Path) -> Path:
-    """This test's own copy of the reference story, at the `ledger` path `run_ks` uses."""
-    return copy_ledger(story_ledger, ledger)
 
 
 def refusal(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
@@ -49,22 +43,19 @@ def refusal(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
 def backdate_kaltims_ksb_signature(path: Path) -> int:
     """Rewrite the entry of Kaltim's signature of the KSB to 1 July 2022, as someone with the
     file (and no scruples) could; returns the entry's number."""
-    conn = sqlite3.connect(path)
-    try:
-        with conn:
-            conn.execute("DROP TRIGGER entry_no_update")
-            seq, payload = conn.execute(
-                "SELECT seq, payload FROM entry WHERE action = 'signature.add' "
-                "AND agreement_key = 'KSB-2022-0001' ORDER BY seq LIMIT 1"
-            ).fetchone()
-            changed = payload.replace('"2022-07-28"', '"2022-07-01"')
-            assert changed != payload
-            conn.execute("UPDATE entry SET payload = ? WHERE seq = ?", (changed, seq))
-    finally:
-        conn.close()
+    with direct(path) as conn:
+        conn.execute(drop_trigger("entry_no_update", "entry", path))
+        seq, payload = conn.execute(
+            "SELECT seq, payload FROM entry WHERE action = 'signature.add' "
+            "AND agreement_key = 'KSB-2022-0001' ORDER BY seq LIMIT 1"
+        ).fetchone()
+        changed = payload.replace('"2022-07-28"', '"2022-07-01"')
+        assert changed != payload
+        conn.execute("UPDATE entry SET payload = ? WHERE seq = ?", (changed, seq))
     return int(seq)
 
 
+@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_verify_reports_a_tampered_ledger_in_indonesian(story_copy: Path, run_ks: RunKs) -> None:
     seq = backdate_kaltims_ksb_signature(story_copy)
 
@@ -85,6 +76,7 @@ def test_verify_reports_a_tampered_ledger_in_indonesian(story_copy: Path, run_ks
     assert (as_json["ok"], as_json["schema"], as_json["entries"]) == (False, "0005", 37)
 
 
+@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_verify_of_a_sound_ledger_says_so_in_indonesian(story_copy: Path, run_ks: RunKs) -> None:
     shown = run_ks("verify", env=ID)
 
@@ -92,6 +84,7 @@ def test_verify_of_a_sound_ledger_says_so_in_indonesian(story_copy: Path, run_ks
     assert shown.stdout.startswith(f"{story_copy}: baik; skema 0005, 37 catatan, hash terakhir ")
 
 
+@pytest.mark.postgresql_pending("ks check: helper pgverify")
 def test_check_names_the_problems_in_indonesian_with_indonesian_dates(
     story_copy: Path, run_ks: RunKs
 ) -> None:
@@ -114,6 +107,7 @@ def test_check_names_the_problems_in_indonesian_with_indonesian_dates(
     assert calm.stdout == "tidak ada masalah per 10 September 2022\n"
 
 
+@pytest.mark.postgresql_pending("ks check: helper pgverify")
 def test_check_reports_damage_to_the_ledger_in_indonesian(story_copy: Path, run_ks: RunKs) -> None:
     seq = backdate_kaltims_ksb_signature(story_copy)
 
@@ -144,6 +138,7 @@ def test_an_evaluation_before_the_agreement_is_refused_in_indonesian(
     assert ledger_digest(story_copy) == before
 
 
+@pytest.mark.sqlite_only("an output refusing the ledger file")
 def test_a_backup_onto_the_ledger_is_refused_in_indonesian(story_copy: Path, run_ks: RunKs) -> None:
     before = ledger_digest(story_copy)
 
@@ -156,6 +151,7 @@ def test_a_backup_onto_the_ledger_is_refused_in_indonesian(story_copy: Path, run
     assert ledger_digest(story_copy) == before
 
 
+@pytest.mark.postgresql_pending("ks db backup: helper pgverify")
 def test_a_backup_is_confirmed_and_an_existing_copy_kept_in_indonesian(
     story_copy: Path, run_ks: RunKs, tmp_path: Path
 ) -> None:
@@ -176,14 +172,16 @@ def test_a_backup_is_confirmed_and_an_existing_copy_kept_in_indonesian(
 def test_db_status_labels_are_indonesian_and_its_json_keys_are_not(
     story_copy: Path, run_ks: RunKs
 ) -> None:
+    on_server = isinstance(story_copy, ServerLedger)
+    label, key = ("Basis data register", "database") if on_server else ("Berkas register", "path")
     text = run_ks("db", "status", env=ID)
     assert text.returncode == 0, text.stderr
     labels = [line.split("  ")[0] for line in text.stdout.splitlines()]
-    assert labels[:3] == ["Berkas register", "Ukuran (bita)", "Skema"]
+    assert labels[:3] == [label, "Ukuran (bita)", "Skema"]
     assert "Hash terakhir" in labels
 
     as_json = json.loads(run_ks("db", "status", "--format", "json", env=ID).stdout)
-    assert {"path", "bytes", "schema", "entries", "head"} <= set(as_json)
+    assert {key, "bytes", "schema", "entries", "head"} <= set(as_json)
 
 
 def test_a_termination_is_confirmed_with_an_indonesian_date(

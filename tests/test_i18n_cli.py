@@ -14,15 +14,9 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import RunKs, assert_refused, ks_executable, ledger_digest
-from tests.test_e2e import AS_OF, JATIM, KSB, copy_ledger
+from tests.test_e2e import AS_OF, JATIM, KSB
 
 INDONESIAN = {"KS_LANG": "id"}
-
-
-@pytest.fixture
-def story_copy(story_ledger: Path, ledger: Path) -> Path:
-    """This test's own copy of the reference story, at the `ledger` path `run_ks` uses."""
-    return copy_ledger(story_ledger, ledger)
 
 
 def refused_in_indonesian(result: subprocess.CompletedProcess[str], *words: str) -> str:

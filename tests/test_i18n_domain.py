@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import RunKs, ledger_digest
-from tests.test_e2e import copy_ledger
 from tests.test_ledger import Ledger
 
 from kerjasama_cli import i18n, ledger, queries
@@ -31,12 +30,6 @@ INDONESIAN = {"KS_LANG": "id"}
 # The Kominfo of Jatim as the reference story registers it.
 KOMINFO_JATIM = "Dinas Komunikasi dan Informatika Provinsi Jawa Timur"
 CYRILLIC_A = "\u0430"
-
-
-@pytest.fixture
-def story_copy(story_ledger: Path, ledger: Path) -> Path:
-    """This test's own copy of the reference story, at the `ledger` path `run_ks` uses."""
-    return copy_ledger(story_ledger, ledger)
 
 
 @pytest.fixture
@@ -179,9 +172,9 @@ def indonesian() -> Iterator[None]:
 
 
 @pytest.fixture
-def kaltim_jatim(tmp_path: Path) -> Ledger:
+def kaltim_jatim(ledger_location: Path) -> Ledger:
     """The Kaltim-Jatim KSB agreed on 28 July 2022 and a PKS of both Kominfo under it."""
-    book = Ledger(tmp_path / "ledger.sqlite")
+    book = Ledger(ledger_location)
     book.write(ledger.add_party, "Dinas Kominfo Provinsi Kalimantan Timur", "kaltim", ["kk"])
     book.write(ledger.add_party, "Dinas Kominfo Provinsi Jawa Timur", "jatim", ["kj"])
     book.write(

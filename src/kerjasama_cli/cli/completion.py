@@ -1,11 +1,12 @@
 """Shell completion of agreement keys, parties and provinces, for bash, zsh and fish.
 
-Keys and party aliases come from the ledger, read with the standard library's sqlite3 through
-`db.reader` (the read-only path every read command uses), so completing never imports
-SQLAlchemy, Alembic or Rich: a Tab costs about what `ks --help` costs. The ledger is the one
-the command line being completed names (`ks --db FILE sign <Tab>`), else $KS_DB, else the
-default. Completion is silent: a missing, busy or unreadable ledger offers nothing, never a
-message or a traceback, since whatever it printed would land on the user's command line.
+Keys and party aliases come from the ledger through `db.reader` (the read-only path every
+read command uses: the standard library's sqlite3 for a file, psycopg for a PostgreSQL URL),
+so completing never imports SQLAlchemy, Alembic or Rich: a Tab costs about what `ks --help`
+costs. The ledger is the one the command line being completed names (`ks --db FILE sign
+<Tab>`), else $KS_DB, else the default. Completion is silent: a missing, busy, unreachable or
+unreadable ledger offers nothing, never a message or a traceback, since whatever it printed
+would land on the user's command line.
 
 Candidates are returned spelt the way the typed prefix begins them (`pks-2022` gives
 `pks-2022-0001`, `PKS-2022` gives `PKS-2022-0001`): Typer keeps only candidates that begin
@@ -14,13 +15,20 @@ aliases and provinces in any case.
 """
 
 import os
+import re
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from kerjasama_cli.location import ServerLedger
 
 MAX_COMPLETIONS = 200  # enough to choose from; a shell would ask before listing more anyway
 # A writer holds the ledger only for a moment; a Tab that waited the commands' 30 s would
 # feel like a hung shell, so completion gives up after this and offers nothing.
 BUSY_TIMEOUT_MS = 250
+# A server that does not answer: libpq's shortest wait (the commands wait 10 s).
+CONNECT_TIMEOUT_SECONDS = 2
 _ABOVE_ANY_TEXT = "\U0010ffff"  # the upper end of a range of keys sharing a prefix
 
 
@@ -99,16 +107,43 @@ def _spelt_as_typed(typed: str, words: list[str]) -> list[str]:
 
 def _ledger_rows(ctx: typer.Context, sql: str, **params: object) -> list[str]:
     """The first column of `sql` on the ledger the command line names; [] if it cannot be read."""
+    import sqlite3
+
     from kerjasama_cli import db
+    from kerjasama_cli.location import ServerLedger, locate
 
     # During completion no command runs, so the global options' callback has not stored
     # them: --db (or KS_DB, which Click resolves for it) is among the root's parsed params.
     option = ctx.find_root().params.get("db")
     try:
-        with db.reader(db.ledger_path(option)) as conn:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            return [str(row[0]) for row in conn.execute(sql, params)]
+        location = locate(option)
+        if isinstance(location, ServerLedger):
+            location = _impatient(location)
+            sql = _PREFIX_RANGE.sub(r"starts_with(\1, :low)", sql)
+        with db.reader(location) as conn:
+            if isinstance(conn, sqlite3.Connection):
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            else:
+                conn.execute(f"SET LOCAL statement_timeout = {BUSY_TIMEOUT_MS}")
+            return [str(row[0]) for row in db.runner(conn)(sql, **params)]
     except Exception:  # whatever went wrong, printing it would garble the command line
         if os.environ.get("KS_DEBUG"):
             raise
         return []
+
+
+# On PostgreSQL a prefix is matched by starts_with(): how text above every character sorts
+# depends on the database's collation, and in most it is not after every key.
+_PREFIX_RANGE = re.compile(r"([\w.]+) >= :low AND \1 < :high")
+
+
+def _impatient(location: "ServerLedger") -> "ServerLedger":
+    """The URL with a short connect_timeout, unless it gives one."""
+    from kerjasama_cli.location import ServerLedger
+
+    url = location.url
+    if "connect_timeout=" in url:
+        return location
+    return ServerLedger(
+        f"{url}{'&' if '?' in url else '?'}connect_timeout={CONNECT_TIMEOUT_SECONDS}"
+    )
