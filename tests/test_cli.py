@@ -175,7 +175,6 @@ print("imported:", *sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY)),
         pytest.param(
             ("report", "--as-of", "2022-09-10"),
             set(),
-            marks=pytest.mark.postgresql_pending("ks report: helper pgverify"),
         ),
         (("sign", "PKS-2022-0002", "--party", "dishub-jatim", "--date", "2022-09-01"), set()),
     ],

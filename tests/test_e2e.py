@@ -632,7 +632,6 @@ def test_absurd_spans_and_dates_are_refused_in_one_line(
         ("idle", "--as-of", "1900-01-01", "--days", "36500", "--format", "json"),
         pytest.param(
             ("report", "--as-of", "2199-12-31", "--since", "1900-01-01", "--format", "json"),
-            marks=pytest.mark.postgresql_pending("ks report: helper pgverify"),
         ),
     ],
     ids=lambda args: args[0],

@@ -153,7 +153,6 @@ def test_a_handover_without_a_date_says_it_recorded_today(story_copy: Path, run_
 # --- 4. an agreement recorded by mistake is withdrawn ----------------------------------------
 
 
-@pytest.mark.postgresql_pending("ks check: helper pgverify")
 def test_a_withdrawn_agreement_leaves_pending_lists_reports_and_checks(book: Ledger) -> None:
     shown = _everything_it_shows(book)
     for where in ("pending", "report waiting", "report signed", "report handed over", "check"):
@@ -263,7 +262,6 @@ def test_an_agreement_is_withdrawn_by_its_entry_number_too(book: Ledger) -> None
     assert MISTAKEN_PKS not in {r["agreement"] for r in book.read(queries.pending, LATER)}
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_verify_replays_a_withdrawal(book: Ledger) -> None:
     _withdraw_both(book)
     result = verify.verify(book.path)
@@ -297,7 +295,6 @@ def test_a_withdrawn_renewal_no_longer_supersedes(book: Ledger) -> None:
     assert book.write(ledger.renew, KSB, date(2022, 9, 27), today=LATER) == "KSB-2022-0004"
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_ks_void_key_withdraws_an_agreement_on_the_story(story_copy: Path, run_ks: RunKs) -> None:
     added = run_ks(
         "add-agreement", "--kind", "pks", "--parent", KSB, "--title", "Dicatat dua kali",

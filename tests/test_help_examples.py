@@ -62,7 +62,6 @@ def test_every_command_has_an_example() -> None:
     assert missing == []
 
 
-@pytest.mark.postgresql_pending("ks report, ks db backup (and verify, check): helper pgverify")
 def test_every_help_example_works_on_the_reference_story(story_copy: Path, tmp_path: Path) -> None:
     ledger = story_copy
     work = tmp_path / "work"

@@ -168,7 +168,6 @@ def test_the_database_refuses_to_rewrite_history(book: Ledger) -> None:
                 conn.execute(statement)
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_verify_passes_a_sound_ledger_and_names_what_was_changed(book: Ledger) -> None:
     report = verify.verify(book.path)
     assert (report.ok, report.schema, report.entries) == (True, db.SCHEMA_HEAD, 5)
@@ -182,7 +181,6 @@ def test_verify_passes_a_sound_ledger_and_names_what_was_changed(book: Ledger) -
     assert problems[1].endswith("is missing, though the entries record it")
 
 
-@pytest.mark.postgresql_pending("ks db backup: helper pgverify")
 def test_a_backup_is_a_verified_copy(book: Ledger, tmp_path: Path) -> None:
     copy = tmp_path / "arsip" / "ledger-2022-09-10.sqlite"
     copy.parent.mkdir()

@@ -55,7 +55,6 @@ def backdate_kaltims_ksb_signature(path: Path) -> int:
     return int(seq)
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_verify_reports_a_tampered_ledger_in_indonesian(story_copy: Path, run_ks: RunKs) -> None:
     seq = backdate_kaltims_ksb_signature(story_copy)
 
@@ -76,7 +75,6 @@ def test_verify_reports_a_tampered_ledger_in_indonesian(story_copy: Path, run_ks
     assert (as_json["ok"], as_json["schema"], as_json["entries"]) == (False, "0005", 37)
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_verify_of_a_sound_ledger_says_so_in_indonesian(story_copy: Path, run_ks: RunKs) -> None:
     shown = run_ks("verify", env=ID)
 
@@ -84,7 +82,6 @@ def test_verify_of_a_sound_ledger_says_so_in_indonesian(story_copy: Path, run_ks
     assert shown.stdout.startswith(f"{story_copy}: baik; skema 0005, 37 catatan, hash terakhir ")
 
 
-@pytest.mark.postgresql_pending("ks check: helper pgverify")
 def test_check_names_the_problems_in_indonesian_with_indonesian_dates(
     story_copy: Path, run_ks: RunKs
 ) -> None:
@@ -107,7 +104,6 @@ def test_check_names_the_problems_in_indonesian_with_indonesian_dates(
     assert calm.stdout == "tidak ada masalah per 10 September 2022\n"
 
 
-@pytest.mark.postgresql_pending("ks check: helper pgverify")
 def test_check_reports_damage_to_the_ledger_in_indonesian(story_copy: Path, run_ks: RunKs) -> None:
     seq = backdate_kaltims_ksb_signature(story_copy)
 
@@ -151,7 +147,6 @@ def test_a_backup_onto_the_ledger_is_refused_in_indonesian(story_copy: Path, run
     assert ledger_digest(story_copy) == before
 
 
-@pytest.mark.postgresql_pending("ks db backup: helper pgverify")
 def test_a_backup_is_confirmed_and_an_existing_copy_kept_in_indonesian(
     story_copy: Path, run_ks: RunKs, tmp_path: Path
 ) -> None:

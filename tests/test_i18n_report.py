@@ -138,7 +138,6 @@ def _texts(path: Path, data: dict, lang: str) -> str:
     )
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_no_english_is_left_in_an_indonesian_report(
     busy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -180,7 +179,6 @@ def test_no_english_is_left_in_an_indonesian_report(
     assert "<figcaption>Menunggu tanda tangan per provinsi</figcaption>" in indonesian
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_the_report_language_is_its_own_not_the_interface_language(
     story_ledger: Path, run_ks: RunKs
 ) -> None:
@@ -205,7 +203,6 @@ def _expected(lang: str, story_ledger: Path) -> str:
     return text.replace("{head}", head)
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_the_english_report_of_the_story(story_ledger: Path, run_ks: RunKs) -> None:
     """Word for word, with the Indonesian interface around it (the report keeps its own
     language)."""
@@ -216,7 +213,6 @@ def test_the_english_report_of_the_story(story_ledger: Path, run_ks: RunKs) -> N
     assert done.stdout == _expected("en", story_ledger)
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_the_indonesian_report_of_the_story(story_ledger: Path, run_ks: RunKs) -> None:
     """Word for word, in the words a Biro writes: the ledger is the "buku register" (not "buku
     besar"), and the waiting are grouped by the province of the signing party ("pihak

@@ -132,7 +132,6 @@ def assert_no_formula(rows: list[list[str]]) -> None:
             assert not cell.startswith(FORMULA_STARTS), (cell, row)
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_csv_outputs_quote_formulas_as_text(hostile: Hostile, run_ks: RunKs) -> None:
     listed = csv_cells(ok(run_ks("list", "--format", "csv", *AS_OF)))
     pending = csv_cells(ok(run_ks("pending", "--format", "csv", *AS_OF)))
@@ -158,7 +157,6 @@ def test_numbers_are_not_text_and_keep_their_sign() -> None:
     assert out.getvalue().splitlines()[1] == "-3,'-3"
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_xlsx_report_has_only_string_cells_never_formulas(
     hostile: Hostile, run_ks: RunKs, tmp_path: Path
 ) -> None:
@@ -180,7 +178,6 @@ def test_xlsx_report_has_only_string_cells_never_formulas(
         assert (sheet, hostile.keys[title], title) in pairs, (sheet, title)
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_json_and_show_give_the_stored_values_back_exactly(hostile: Hostile, run_ks: RunKs) -> None:
     listed = json.loads(ok(run_ks("list", "--format", "json", *AS_OF)))
     titles = {row["key"]: row["title"] for row in listed}
@@ -198,7 +195,6 @@ def test_json_and_show_give_the_stored_values_back_exactly(hostile: Hostile, run
 # --- 6. Markdown ------------------------------------------------------------------------------
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_markdown_report_renders_every_value_as_plain_text(hostile: Hostile, run_ks: RunKs) -> None:
     text = ok(run_ks("report", "--format", "md", *AS_OF, *SINCE))
     parser = MarkdownIt("commonmark").enable("table")
@@ -270,7 +266,6 @@ def assert_visible(text: str, columns: int | None = None) -> None:
         assert not RAW_CONTROL.search(line.replace("\t", "") if columns else line), repr(line)
 
 
-@pytest.mark.postgresql_pending("ks check, ks verify, ks report: helper pgverify")
 def test_a_hand_edited_ledger_reaches_no_terminal_raw(edited: Path, run_ks: RunKs) -> None:
     listed = run_ks("list", *AS_OF)
     assert_visible(ok(listed), columns=5)

@@ -393,7 +393,6 @@ def check_outputs(story: Story, key: str) -> None:
             assert all(cell.data_type != "f" for cell in cells)
 
 
-@pytest.mark.postgresql_pending("ks check, ks report: helper pgverify")
 @COMMAND_SETTINGS
 @given(title=accepted_texts, name=accepted_texts, note=accepted_texts, reason=accepted_texts,
        finding=accepted_texts)  # fmt: skip
@@ -427,7 +426,6 @@ def test_hostile_words_entered_through_ks_come_out_inert(
     assert listed[key]["title"] == title
 
 
-@pytest.mark.postgresql_pending("ks check, ks report: helper pgverify")
 @COMMAND_SETTINGS
 @given(title=any_texts, name=any_texts, by=any_texts, note=any_texts)
 def test_a_ledger_edited_by_hand_never_reaches_a_terminal_raw(

@@ -267,7 +267,6 @@ def story_xlsx(story_ledger: Path, lang: str = "id", office: str | None = None) 
         return report_render.xlsx_bytes(data, lang, report.register(sql, AS_OF))
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_xlsx_has_one_sheet_per_section_and_the_register(story_ledger: Path) -> None:
     book = load_workbook(io.BytesIO(story_xlsx(story_ledger)))
     assert book.sheetnames == [
@@ -297,7 +296,6 @@ def test_xlsx_has_one_sheet_per_section_and_the_register(story_ledger: Path) -> 
 BIRO = "Biro Pemerintahan dan Otonomi Daerah Setda Provinsi Kalimantan Timur"
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_the_office_heads_every_format(story_ledger: Path, run_ks: RunKs, tmp_path: Path) -> None:
     """--office, else KS_OFFICE, above the title in md, html and xlsx, and in JSON's office
     field (null without one); an empty --office overrides KS_OFFICE with none."""
@@ -331,7 +329,6 @@ def test_the_office_heads_every_format(story_ledger: Path, run_ks: RunKs, tmp_pa
 HOSTILE_OFFICE = "- <script>alert(1)</script> [Klik](http://evil.example) *x* & =1+1 \x1b[2J #"
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_a_hostile_office_is_shown_as_text(story: dict, story_ledger: Path) -> None:
     data = {**story, "office": HOSTILE_OFFICE}
     shown = render.visible(HOSTILE_OFFICE)
@@ -354,7 +351,6 @@ def test_a_hostile_office_is_shown_as_text(story: dict, story_ledger: Path) -> N
 # --- the foot: the head hash, small, and what it is for -----------------------------------
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_the_foot_names_the_head_hash_on_its_own_line_and_what_it_is_for(
     story: dict, story_ledger: Path, run_ks: RunKs, tmp_path: Path
 ) -> None:
@@ -385,7 +381,6 @@ def test_the_foot_names_the_head_hash_on_its_own_line_and_what_it_is_for(
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_only_the_xlsx_reads_the_register(
     story_ledger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -616,7 +611,6 @@ def test_the_html_report_fits_a_desktop_and_a_phone(story_copy: Path, tmp_path: 
         chromium.close()
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_out_is_atomic_a_failed_render_leaves_the_old_report(
     story_ledger: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
@@ -638,7 +632,6 @@ def test_out_is_atomic_a_failed_render_leaves_the_old_report(
     assert out.read_text(encoding="utf-8").startswith("# Laporan Kerja Sama Daerah")
 
 
-@pytest.mark.postgresql_pending("ks check: helper pgverify")
 def test_check_exits_1_on_problems_and_0_without(story_ledger: Path, run_ks: RunKs) -> None:
     env = {"KS_DB": str(story_ledger)}
     late = run_ks("check", "--as-of", "2022-09-10", "--max-wait", "40", env=env)
@@ -667,7 +660,6 @@ def _crontab_lines() -> list[str]:
     ]
 
 
-@pytest.mark.postgresql_pending("ks check, ks report: helper pgverify")
 def test_the_readme_crontab_works(story_ledger: Path, tmp_path: Path) -> None:
     """Each crontab line's command, run as cron would: sh, a bare environment, no terminal."""
     ks = Path(ks_executable()[0])
@@ -694,7 +686,6 @@ def test_the_readme_crontab_works(story_ledger: Path, tmp_path: Path) -> None:
     assert reports and all((tmp_path / name).stat().st_size > 1000 for name in reports)
 
 
-@pytest.mark.postgresql_pending("ks report: helper pgverify")
 def test_the_same_as_of_gives_the_same_report(story_ledger: Path, run_ks: RunKs) -> None:
     args = ("report", "--as-of", "2022-09-10", "--since", "2022-07-01")
     env = {"KS_DB": str(story_ledger)}

@@ -21,7 +21,6 @@ from kerjasama_cli import db, ledger, lifecycle, report, report_render, report_x
 
 AS_OF = date(2022, 9, 10)
 SINCE = date(2022, 7, 1)
-pytestmark = pytest.mark.postgresql_pending("ks report: helper pgverify")
 
 
 def workbook_of(path: Path, lang: str = "id", as_of: date = AS_OF) -> bytes:

@@ -69,11 +69,9 @@ def test_every_line_staff_saw_is_indonesian(story_id: tuple[Path, str], story_st
         ("show", "KSB-2022-0001", "--format", "json"),
         pytest.param(
             ("report", *AS_OF, "--format", "json"),
-            marks=pytest.mark.postgresql_pending("ks report: helper pgverify"),
         ),
         pytest.param(
             ("check", *AS_OF, "--max-wait", "40", "--format", "json"),
-            marks=pytest.mark.postgresql_pending("ks check: helper pgverify"),
         ),
     ],
     ids=lambda c: " ".join(c[:2]),
@@ -98,7 +96,6 @@ def test_the_ledger_holds_what_the_english_run_recorded(
         assert told_in_id.stdout == told_in_en.stdout
 
 
-@pytest.mark.postgresql_pending("ks verify, ks check: helper pgverify")
 def test_reads_and_verify_answer_in_indonesian(story_id: tuple[Path, str], run_ks: RunKs) -> None:
     path, _ = story_id
     env = {"KS_DB": str(path), **INDONESIAN}

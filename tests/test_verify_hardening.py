@@ -89,7 +89,6 @@ def test_a_backdated_signature_replayed_by_its_own_trigger_is_caught(
     assert any(m.startswith("ledger: replay: signature row") for m in messages)
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_dropping_every_append_only_trigger_is_caught(book: Ledger, run_ks: RunKs) -> None:
     tamper(
         book.path,
@@ -105,7 +104,6 @@ def test_dropping_every_append_only_trigger_is_caught(book: Ledger, run_ks: RunK
     assert "ledger: schema: trigger handover_no_delete is missing" in quick.stdout
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_an_extra_index_or_view_is_caught(book: Ledger) -> None:
     tamper(
         book.path,
@@ -169,11 +167,11 @@ def _rewrite(conn: Direct, signed_on: str) -> None:
     conn.execute("UPDATE signature SET signed_on = ?", (signed_on,))
     previous = events.GENESIS_HASH
     rows = conn.execute(
-        "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload "
+        "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, db_user "
         "FROM entry ORDER BY seq"
     ).fetchall()
-    for seq, at, by, action, key, payload in rows:
-        digest = events.entry_hash(previous, seq, at, by, action, key, payload)
+    for seq, at, by, action, key, payload, db_user in rows:  # the role too, where it is hashed
+        digest = events.entry_hash(previous, seq, at, by, action, key, payload, db_user)
         conn.execute(
             "UPDATE entry SET prev_hash = ?, hash = ? WHERE seq = ?",
             (previous, digest, seq),
@@ -181,7 +179,6 @@ def _rewrite(conn: Direct, signed_on: str) -> None:
         previous = digest
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_a_full_rewrite_is_caught_by_a_head_kept_from_before(
     book: Ledger, run_ks: RunKs, tmp_path: Path
 ) -> None:
@@ -211,7 +208,6 @@ def test_a_full_rewrite_is_caught_by_a_head_kept_from_before(
     assert problem.startswith(f"head: no entry of the chain carries the kept head {kept}: ")
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_heads_kept_from_before_a_later_write_are_found(book: Ledger, run_ks: RunKs) -> None:
     first = run_ks("db", "head").stdout.strip()
     book.write(operations.sign, "KSB-2022-0001", "jatim", date(2022, 8, 15), "Surabaya")
@@ -272,7 +268,6 @@ def test_the_packaged_schema_is_what_the_migrations_build(tmp_path: Path) -> Non
     assert verify.expected_schema_objects() == built
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_db_head_is_the_head_db_status_shows(book: Ledger, run_ks: RunKs) -> None:
     head = run_ks("db", "head")
     assert head.returncode == 0
@@ -281,7 +276,6 @@ def test_db_head_is_the_head_db_status_shows(book: Ledger, run_ks: RunKs) -> Non
     assert verify.verify(book.path).head == status["head"]
 
 
-@pytest.mark.postgresql_pending("ks verify: helper pgverify")
 def test_db_head_of_a_ledger_without_entries_is_the_genesis_hash(
     ledger: Path, run_ks: RunKs
 ) -> None:
