@@ -69,8 +69,8 @@ def _setup_eight_ksb(path: Path) -> list[tuple[str, str]]:
 def _entries(path: Path) -> list[tuple]:
     with db.reader(path) as conn:
         return conn.execute(
-            "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash "
-            "FROM entry ORDER BY seq"
+            "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, "
+            "hash, db_user FROM entry ORDER BY seq"
         ).fetchall()
 
 
@@ -79,9 +79,9 @@ def assert_chain_unbroken(path: Path) -> list[tuple]:
     entries = _entries(path)
     assert [e[0] for e in entries] == list(range(1, len(entries) + 1))
     previous = ledger.GENESIS_HASH
-    for seq, at, by, action, key, payload, prev_hash, digest in entries:
+    for seq, at, by, action, key, payload, prev_hash, digest, db_user in entries:
         assert prev_hash == previous, f"entry {seq} does not follow entry {seq - 1}"
-        assert digest == ledger.entry_hash(prev_hash, seq, at, by, action, key, payload)
+        assert digest == ledger.entry_hash(prev_hash, seq, at, by, action, key, payload, db_user)
         previous = digest
     return entries
 

@@ -341,7 +341,8 @@ def test_every_change_is_an_entry_in_one_unbroken_chain(kaltim_jatim: Ledger) ->
     kaltim_jatim.write(ledger.sign, "KSB-2022-0001", "kaltim", date(2022, 7, 28))
     kaltim_jatim.write(ledger.handover, ["KSB-2022-0001"], "jatim", date(2022, 8, 11))
     entries = kaltim_jatim.rows(
-        "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash "
+        "SELECT seq, recorded_at, recorded_by, action, agreement_key, payload, prev_hash, hash, "
+        "db_user "
         "FROM entry ORDER BY seq"
     )
     assert [e[3] for e in entries] == [
@@ -355,9 +356,9 @@ def test_every_change_is_an_entry_in_one_unbroken_chain(kaltim_jatim: Ledger) ->
         "handover.add",
     ]
     previous = ledger.GENESIS_HASH
-    for seq, at, by, action, key, payload, prev_hash, digest in entries:
+    for seq, at, by, action, key, payload, prev_hash, digest, db_user in entries:
         assert prev_hash == previous
-        assert digest == ledger.entry_hash(prev_hash, seq, at, by, action, key, payload)
+        assert digest == ledger.entry_hash(prev_hash, seq, at, by, action, key, payload, db_user)
         assert at.endswith("Z") and by == "tester"
         previous = digest
 
