@@ -914,7 +914,7 @@ def literal_sql(text: str, params: dict[str, Any]) -> str:
                 raise BenchError(f"parameter :{m.group(1)} has no value")
             return sql_literal(params[m.group(1)])
 
-        parts[i] = re.sub(r":(\w+)", value, parts[i])
+        parts[i] = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", value, parts[i])  # not `::type`
     return "".join(parts)
 
 

@@ -22,6 +22,8 @@ import time
 from datetime import date
 from typing import Any
 
+from bench import literal_sql  # the parent's own, also used for the SQLite baselines
+
 # Tables in the order their rows refer to each other (only for readability: the copy runs
 # with foreign keys off).
 TABLES = (
@@ -113,22 +115,15 @@ def _counts(url: str) -> dict[str, int]:
     return counts
 
 
-def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool | int | float):
-        return str(int(value) if isinstance(value, bool) else value)
-    return "'" + str(value).replace("'", "''") + "'"
+class Fetched:
+    """A statement's rows, fetched, with the cursor's description (lifecycle names the
+    columns from it)."""
 
+    def __init__(self, rows: list[Any], description: Any) -> None:
+        self.rows, self.description = rows, description
 
-def _literal_sql(text: str, params: dict[str, Any]) -> str:
-    """`text` with each :name outside quotes written as a literal (`::type` casts kept)."""
-    parts = re.split(r"('(?:[^']|'')*')", text)
-    for i in range(0, len(parts), 2):
-        parts[i] = re.sub(
-            r"(?<![:\w]):([A-Za-z_]\w*)", lambda m: _literal(params[m.group(1)]), parts[i]
-        )
-    return "".join(parts).strip() + ";"
+    def __iter__(self) -> Any:
+        return iter(self.rows)
 
 
 def pending_sql(url: str, province_ref: str) -> dict[str, Any]:
@@ -146,7 +141,7 @@ def pending_sql(url: str, province_ref: str) -> dict[str, Any]:
 
     capture.dialect = queries.POSTGRESQL  # type: ignore[attr-defined]
     list(queries.pending(capture, date.today(), province))
-    literal = _literal_sql(captured["text"], captured["params"])
+    literal = literal_sql(captured["text"], captured["params"]).strip() + ";"
     with psycopg.connect(url) as conn:
         plan = [r[0] for r in conn.execute("EXPLAIN " + literal.rstrip(";"))]
     return {"province": province, "sql": literal, "plan": plan}
@@ -165,11 +160,12 @@ def report_sql(url: str, as_of_text: str, since_text: str) -> dict[str, Any]:
 
         def recording(text: str, **params: Any) -> Any:
             started = time.perf_counter()
-            rows = list(run(text, **params))
+            cursor = run(text, **params)
+            rows = Fetched(list(cursor), getattr(cursor, "description", None))
             statements.append(
                 {
-                    "sql": _literal_sql(text, params),
-                    "rows": len(rows),
+                    "sql": literal_sql(text, params).strip() + ";",
+                    "rows": len(rows.rows),
                     "server_seconds": round(time.perf_counter() - started, 3),
                 }
             )
