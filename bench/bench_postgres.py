@@ -15,7 +15,6 @@ as a literal, for `psql` to run as the baseline.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import subprocess
 import time
@@ -43,7 +42,9 @@ TABLES = (
 
 def libpq_url(url: str) -> str:
     """The URL as libpq (psql) takes it: without SQLAlchemy's `+psycopg`."""
-    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
+    from kerjasama_cli.location import ServerLedger
+
+    return ServerLedger(url).conninfo
 
 
 def database_url(url: str, name: str) -> str:
