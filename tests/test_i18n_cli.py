@@ -7,14 +7,13 @@ the translations of the CLI's messages.
 
 from __future__ import annotations
 
-import os
-import select
 import subprocess
 from pathlib import Path
 
 import pytest
-from tests.conftest import RunKs, assert_refused, ks_executable, ledger_digest
+from tests.conftest import RunKs, assert_refused, ledger_digest
 from tests.test_e2e import AS_OF, JATIM, KSB
+from tests.test_terminal import on_terminal
 
 INDONESIAN = {"KS_LANG": "id"}
 
@@ -97,44 +96,11 @@ def test_pending_piped_has_indonesian_headers_and_keeps_iso_dates(
     assert first.split("\t")[:3] == ["30", "2022-08-11", KSB]
 
 
-def on_a_terminal(args: list[str], env: dict[str, str]) -> str:
-    """What `ks` writes to stdout when stdout is a terminal (a pseudo-terminal)."""
-    controller, terminal = os.openpty()
-    try:
-        process = subprocess.Popen(
-            [*ks_executable(), *args],
-            stdout=terminal,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "COLUMNS": "160", "LINES": "50", "TERM": "dumb", **env},
-        )
-        os.close(terminal)
-        terminal = -1
-        chunks = []
-        while True:
-            ready, _, _ = select.select([controller], [], [], 60)
-            if not ready:
-                break
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the terminal's other end closed: ks is done
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        process.wait(timeout=60)
-        assert process.returncode == 0, process.stderr.read() if process.stderr else ""
-        return b"".join(chunks).decode("utf-8")
-    finally:
-        os.close(controller)
-        if terminal != -1:
-            os.close(terminal)
-
-
 def test_pending_on_a_terminal_draws_the_table_in_indonesian(
     story_copy: Path,
 ) -> None:
     env = {"KS_DB": str(story_copy), "NO_COLOR": "1", **INDONESIAN}
-    table = on_a_terminal(["pending", "--province", "jatim", *AS_OF], env)
+    table = on_terminal(["pending", "--province", "jatim", *AS_OF], columns=160, env=env)
 
     assert "Menunggu tanda tangan per 10 September 2022" in table
     header = next(line for line in table.splitlines() if "Sejak" in line)
@@ -143,6 +109,8 @@ def test_pending_on_a_terminal_draws_the_table_in_indonesian(
     row = next(line for line in table.splitlines() if KSB in line)
     assert "11 Agu 2022" in row and "2022-08-11" not in row
 
-    english = on_a_terminal(["pending", "--province", "jatim", *AS_OF], {**env, "KS_LANG": "en"})
+    english = on_terminal(
+        ["pending", "--province", "jatim", *AS_OF], columns=160, env={**env, "KS_LANG": "en"}
+    )
     assert "Waiting for signature as of 10 September 2022" in english
     assert "11 Aug 2022" in next(line for line in english.splitlines() if KSB in line)

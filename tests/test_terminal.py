@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.conftest import RunKs, ks_executable
 
-from conftest import RunKs, ks_executable
 from kerjasama_cli.render import cell_width, wrap
 
 KSB = "KSB-2022-0001"
