@@ -24,8 +24,8 @@ bin_dir() {
 }
 
 as_server() {
-    if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+    if [ "$(id -u)" = 0 ]; then  # from /, which postgres may enter (a clone's folder may not be)
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
